@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+import { Command } from "@effect/cli"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { Effect, Layer, Logger, LogLevel } from "effect"
+import { migrateCommand } from "./MigrateCommand.ts"
+import { serveCommand } from "./ServeCommand.ts"
+
+const pushline = Command.make("pushline").pipe(
+  Command.withDescription("Pushline: event-sourced APNs relay for OpenCode sessions"),
+  Command.withSubcommands([serveCommand, migrateCommand])
+)
+
+const cli = Command.run(pushline, { name: "pushline", version: "0.1.0" })
+
+cli(process.argv).pipe(
+  Effect.provide(Layer.mergeAll(NodeContext.layer, Logger.pretty)),
+  Logger.withMinimumLogLevel(LogLevel.Info),
+  NodeRuntime.runMain({ disableErrorReporting: false })
+)

@@ -1,0 +1,40 @@
+import { HttpApiBuilder, HttpApiSwagger, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+import { createServer } from "node:http"
+import { RelayConfig } from "../config/RelayConfig.ts"
+import { HealthLive } from "../health/Http.ts"
+import { IngestLive } from "../ingest/Http.ts"
+import { LegacyLive } from "../legacy/Http.ts"
+import { RegistrationsLive } from "../registrations/Http.ts"
+import { AuthenticationLive } from "./Authentication.ts"
+import { PushlineApi } from "./PushlineApi.ts"
+
+export const ApiLive = HttpApiBuilder.api(PushlineApi).pipe(
+  Layer.provide([HealthLive, RegistrationsLive, LegacyLive, IngestLive]),
+  Layer.provide(AuthenticationLive)
+)
+
+/** Unknown routes answer in the API's JSON error shape too. */
+const NotFoundLive = HttpApiBuilder.Router.use((router) =>
+  router.all(
+    "*",
+    Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
+      HttpServerResponse.unsafeJson({ ok: false, error: `no route for ${request.method} ${request.url}` }, { status: 404 })
+    )
+  )
+)
+
+/** The HTTP server on PORT, with the API and its OpenAPI document at /docs. */
+export const HttpLive = Layer.unwrapEffect(
+  Effect.map(RelayConfig, (config) =>
+    HttpApiBuilder.serve().pipe(
+      Layer.provide(NotFoundLive),
+      Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
+      Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/docs/openapi.json" })),
+      Layer.provide(ApiLive),
+      HttpServer.withLogAddress,
+      Layer.provide(NodeHttpServer.layer(createServer, { port: config.port, host: config.host }))
+    )
+  )
+)

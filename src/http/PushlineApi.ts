@@ -1,0 +1,19 @@
+import { HttpApi, OpenApi } from "@effect/platform"
+import { HealthApi } from "../health/Api.ts"
+import { IngestApi } from "../ingest/Api.ts"
+import { LegacyApi } from "../legacy/Api.ts"
+import { RegistrationsApi } from "../registrations/Api.ts"
+import { BadRequest, DatabaseUnavailable, PayloadTooLarge, Unauthorized } from "./ApiErrors.ts"
+
+export class PushlineApi extends HttpApi.make("pushline")
+  .add(HealthApi)
+  .add(RegistrationsApi)
+  .add(LegacyApi)
+  .add(IngestApi)
+  .addError(BadRequest)
+  .addError(Unauthorized)
+  .addError(PayloadTooLarge)
+  .addError(DatabaseUnavailable)
+  .annotate(OpenApi.Title, "Pushline")
+  .annotate(OpenApi.Description, "Event-sourced APNs relay for OpenCode sessions")
+{}

@@ -1,0 +1,41 @@
+import { HttpApiEndpoint, HttpApiGroup } from "@effect/platform"
+import { Schema } from "effect"
+import { AlertEventType, ApnsEnvironment } from "../../domain/PushlineEvent.ts"
+import { HexToken, Secret, SessionId, ShortText } from "../http/Fields.ts"
+
+export class Ok extends Schema.Class<Ok>("Ok")({ ok: Schema.Literal(true) }) {}
+
+const Environment = ApnsEnvironment.annotations({ message: () => `must be "sandbox" or "production"` })
+const BundleId = ShortText(200).annotations({ description: "App bundle id; APNS_DEFAULT_BUNDLE_ID when absent" })
+
+export const DeviceRegistration = Schema.Struct({
+  secret: Secret,
+  deviceToken: HexToken,
+  bundleId: Schema.optional(BundleId),
+  apnsEnv: Schema.optional(Environment),
+  pushToStartToken: Schema.optional(HexToken),
+  events: Schema.optional(
+    Schema.Array(AlertEventType.annotations({ message: () => `must be "complete", "permission" or "error"` }))
+  )
+})
+
+export const DeviceUnregistration = Schema.Struct({ secret: Secret, deviceToken: HexToken })
+
+export const ActivityRegistration = Schema.Struct({
+  secret: Secret,
+  sessionID: SessionId,
+  activityToken: HexToken,
+  bundleId: Schema.optional(BundleId),
+  apnsEnv: Schema.optional(Environment)
+})
+
+export const ActivityUnregistration = Schema.Struct({ secret: Secret, sessionID: SessionId })
+
+export class RegistrationsApi extends HttpApiGroup.make("registrations")
+  .add(HttpApiEndpoint.post("registerDevice", "/v1/device/register").setPayload(DeviceRegistration).addSuccess(Ok))
+  .add(HttpApiEndpoint.post("unregisterDevice", "/v1/device/unregister").setPayload(DeviceUnregistration).addSuccess(Ok))
+  .add(HttpApiEndpoint.post("registerActivity", "/v1/activity/register").setPayload(ActivityRegistration).addSuccess(Ok))
+  .add(
+    HttpApiEndpoint.post("unregisterActivity", "/v1/activity/unregister").setPayload(ActivityUnregistration).addSuccess(Ok)
+  )
+{}
