@@ -97,6 +97,8 @@ export interface StartOptions {
   readonly log?: (line: string) => void
   /** Tests trade crash safety of the cluster itself for speed. */
   readonly fsync?: boolean
+  /** A fixed port (default: any free one). */
+  readonly port?: number
 }
 
 /** Starts (initialising on first use) the cluster; resolves once it accepts connections. */
@@ -107,7 +109,7 @@ export const startCluster = async (
   const dataDir = path.resolve(options.dataDir)
   const pgData = clusterDir(dataDir)
   await fs.mkdir(dataDir, { recursive: true })
-  const port = await freePort()
+  const port = options.port ?? (await freePort())
   const server = new EmbeddedPostgresServer({
     databaseDir: pgData,
     port,

@@ -1,4 +1,5 @@
 import { Either, Schema } from "effect"
+import { fieldMessage, ShortText } from "../http/Fields.ts"
 import type { NewEvent } from "../../domain/LoggedEvent.ts"
 import { sourceTimeFromId } from "../../domain/OpenCodeEventId.ts"
 
@@ -8,9 +9,9 @@ import { sourceTimeFromId } from "../../domain/OpenCodeEventId.ts"
  * One bad item rejects the whole batch, naming its index.
  */
 export const OpenCodeBatchBody = Schema.Struct({
-  serverID: Schema.optional(Schema.String.annotations({ message: () => "must be a string" })),
+  serverID: Schema.optional(ShortText(200)),
   events: Schema.Array(Schema.Unknown).annotations({
-    message: () => "must be an array of OpenCode events or /global/event frames",
+    message: fieldMessage("must be an array of OpenCode events or /global/event frames"),
     description: "`/global/event` frames `{directory, project, payload: {id, type, properties}}` or bare `{id, type, properties}`; each may carry `seenAt` (epoch ms)"
   })
 })

@@ -1,10 +1,8 @@
 import { HttpApiEndpoint, HttpApiGroup } from "@effect/platform"
 import { Schema } from "effect"
-import { Secret, SessionId, ShortText } from "../http/Fields.ts"
+import { fieldMessage, OneOf, Secret, SessionId, ShortText } from "../http/Fields.ts"
 
-export const LegacyEventType = Schema.Literal("complete", "permission", "error", "progress", "start").annotations({
-  message: () => `must be one of "complete", "permission", "error", "progress", "start"`
-})
+export const LegacyEventType = OneOf("complete", "permission", "error", "progress", "start")
 
 export const LegacyEventBody = Schema.Struct({
   secret: Secret,
@@ -14,7 +12,7 @@ export const LegacyEventBody = Schema.Struct({
   title: Schema.optional(ShortText(1000)),
   body: Schema.optional(ShortText(4000)),
   contentState: Schema.optional(
-    Schema.Record({ key: Schema.String, value: Schema.Unknown }).annotations({ message: () => "must be an object" })
+    Schema.Record({ key: Schema.String, value: Schema.Unknown }).annotations({ message: fieldMessage("must be an object") })
   )
 })
 

@@ -1,11 +1,10 @@
 import { HttpApiEndpoint, HttpApiGroup } from "@effect/platform"
 import { Schema } from "effect"
-import { AlertEventType, ApnsEnvironment } from "../../domain/PushlineEvent.ts"
-import { HexToken, Secret, SessionId, ShortText } from "../http/Fields.ts"
+import { HexToken, OneOf, Secret, SessionId, ShortText } from "../http/Fields.ts"
 
 export class Ok extends Schema.Class<Ok>("Ok")({ ok: Schema.Literal(true) }) {}
 
-const Environment = ApnsEnvironment.annotations({ message: () => `must be "sandbox" or "production"` })
+const Environment = OneOf("sandbox", "production")
 const BundleId = ShortText(200).annotations({ description: "App bundle id; APNS_DEFAULT_BUNDLE_ID when absent" })
 
 export const DeviceRegistration = Schema.Struct({
@@ -15,7 +14,7 @@ export const DeviceRegistration = Schema.Struct({
   apnsEnv: Schema.optional(Environment),
   pushToStartToken: Schema.optional(HexToken),
   events: Schema.optional(
-    Schema.Array(AlertEventType.annotations({ message: () => `must be "complete", "permission" or "error"` }))
+    Schema.Array(OneOf("complete", "permission", "error"))
   )
 })
 

@@ -1,0 +1,91 @@
+import { type ChildProcess, spawn } from "node:child_process"
+import * as net from "node:net"
+import * as path from "node:path"
+
+/**
+ * Runs the real relay as a separate process (`pushline serve`), so tests can
+ * kill it with SIGKILL and start it again on the same port and database.
+ */
+export interface RelayProcess {
+  readonly url: string
+  readonly port: number
+  /** Everything the current process printed so far. */
+  readonly output: () => string
+  readonly kill: (signal?: NodeJS.Signals) => Promise<void>
+  readonly restart: () => Promise<void>
+  readonly stop: () => Promise<void>
+}
+
+export interface RelayProcessOptions {
+  readonly databaseUrl: string
+  readonly env?: Record<string, string>
+  readonly port?: number
+  readonly startTimeoutMs?: number
+}
+
+const root = path.resolve(import.meta.dirname, "../..")
+
+export const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = net.createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+
+const waitForHealth = async (url: string, child: ChildProcess, timeoutMs: number, output: () => string) => {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`relay exited before it was healthy:\n${output()}`)
+    }
+    try {
+      const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) })
+      if (response.ok) return
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`relay was not healthy within ${timeoutMs} ms:\n${output()}`)
+}
+
+export const startRelayProcess = async (options: RelayProcessOptions): Promise<RelayProcess> => {
+  const port = options.port ?? (await freePort())
+  const url = `http://127.0.0.1:${port}`
+  let child: ChildProcess | undefined
+  let log = ""
+  const launch = async () => {
+    log = ""
+    // `--import tsx` keeps the relay in this one process, so SIGKILL hits the relay itself.
+    const proc = spawn(process.execPath, ["--import", "tsx", path.join(root, "src/cli/main.ts"), "serve"], {
+      cwd: root,
+      env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATABASE_URL: options.databaseUrl, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    proc.stdout?.on("data", (chunk: Buffer) => (log += chunk.toString()))
+    proc.stderr?.on("data", (chunk: Buffer) => (log += chunk.toString()))
+    child = proc
+    await waitForHealth(url, proc, options.startTimeoutMs ?? 30_000, () => log)
+  }
+  const kill = async (signal: NodeJS.Signals = "SIGKILL") => {
+    const proc = child
+    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return
+    await new Promise<void>((resolve) => {
+      proc.once("exit", () => resolve())
+      proc.kill(signal)
+    })
+  }
+  await launch()
+  return {
+    url,
+    port,
+    output: () => log,
+    kill,
+    restart: launch,
+    stop: () => kill("SIGTERM")
+  }
+}
