@@ -67,6 +67,13 @@ const canConnect = (port: number) =>
     })
   })
 
+/** A pid from an old pid file may now belong to some other program: only touch postgres. */
+const isPostgres = async (pid: number) => {
+  const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => undefined)
+  // Without /proc (macOS) trust the pid file, as PostgreSQL itself does.
+  return cmdline === undefined ? isAlive(pid) : cmdline.includes("postgres")
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
@@ -79,7 +86,7 @@ const clearLeftoverServer = async (pgData: string, log: (line: string) => void) 
   const content = await fs.readFile(pidFile, "utf8").catch(() => undefined)
   if (content === undefined) return
   const pid = Number.parseInt(content.split("\n")[0] ?? "", 10)
-  if (Number.isFinite(pid) && pid > 0 && isAlive(pid)) {
+  if (Number.isFinite(pid) && pid > 0 && isAlive(pid) && (await isPostgres(pid))) {
     log(`embedded PostgreSQL: stopping leftover server (pid ${pid}) from an earlier run`)
     process.kill(pid, "SIGINT")
     for (let i = 0; i < 300 && isAlive(pid); i++) await sleep(100)

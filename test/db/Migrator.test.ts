@@ -1,0 +1,33 @@
+import { SqlClient } from "@effect/sql"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { pgLayer } from "../../src/db/Database.ts"
+import { readMigrations, runMigrations } from "../../src/db/Migrator.ts"
+import { createFreshDatabase } from "../support/database.ts"
+
+describe("runMigrations", () => {
+  it.live("two relays migrating one empty database at once both succeed, each migration applied once", () =>
+    Effect.gen(function*() {
+      const url = yield* Effect.promise(() => createFreshDatabase("migrate"))
+      const migrate = runMigrations().pipe(Effect.provide(pgLayer(url, 2)))
+      const [first, second] = yield* Effect.all([migrate, migrate], { concurrency: 2 })
+      const all = (yield* readMigrations()).map((migration) => migration.name)
+      // One of them applied everything, the other found nothing to do.
+      expect([first, second].sort((a, b) => a.length - b.length)).toEqual([[], all])
+      const rows = yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        return yield* sql<{ name: string }>`select name from pushline_migrations order by id`
+      }).pipe(Effect.provide(pgLayer(url, 1)))
+      expect(rows.map((row) => row.name)).toEqual(all)
+      expect(yield* runMigrations().pipe(Effect.provide(pgLayer(url, 1)))).toEqual([])
+    }))
+
+  it.live("migrations are numbered and ordered", () =>
+    Effect.gen(function*() {
+      const migrations = yield* readMigrations()
+      expect(migrations.length).toBeGreaterThan(0)
+      expect(migrations.map((migration) => migration.id)).toEqual([...migrations.map((m) => m.id)].sort((a, b) => a - b))
+      expect(migrations[0]!.name).toBe("0001_events")
+    }))
+})
+
