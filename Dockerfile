@@ -1,0 +1,8 @@
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm install --omit=dev --no-audit --no-fund
+COPY . .
+ENV PUSHLINE_DATA_DIR=/data
+EXPOSE 8787
+CMD ["node", "--import", "tsx", "src/cli/main.ts", "serve"]
