@@ -1,0 +1,26 @@
+import { Context } from "effect"
+import type { LoggedEvent } from "../../domain/LoggedEvent.ts"
+
+/**
+ * The pure folds the projector runs, behind one interface so the runner (I/O)
+ * and the folds (projections/, pure) stay apart. States are JSON values: they
+ * are stored in jsonb and a rebuild must reach deep-equal ones.
+ */
+export interface FoldOutcome<S> {
+  readonly state: S
+  readonly applied: boolean
+  /** Why an event changed nothing, in words (shown by the timeline). */
+  readonly reason: string | null
+}
+
+export interface ProjectionFoldsShape {
+  /** Sessions the event updates: usually its own, or none for tenant-level events. */
+  readonly sessionsOf: (event: LoggedEvent) => ReadonlyArray<string>
+  readonly initialSession: (tenant: string, sessionId: string) => unknown
+  readonly applySession: (state: unknown, event: LoggedEvent) => FoldOutcome<unknown>
+  readonly touchesRegistrations: (event: LoggedEvent) => boolean
+  readonly initialRegistrations: (tenant: string) => unknown
+  readonly applyRegistrations: (state: unknown, event: LoggedEvent) => FoldOutcome<unknown>
+}
+
+export class ProjectionFolds extends Context.Tag("pushline/ProjectionFolds")<ProjectionFolds, ProjectionFoldsShape>() {}

@@ -1,0 +1,71 @@
+import { PgClient } from "@effect/sql-pg"
+import { Context, Duration, Effect, Layer, PubSub, Queue, Stream } from "effect"
+import { EVENTS_CHANNEL } from "../eventstore/appendEvents.ts"
+import { readAfter } from "../eventstore/readAfter.ts"
+import { loadCheckpoint } from "./Checkpoints.ts"
+import { projectBatch } from "./projectBatch.ts"
+import { acquireProjectorLock } from "./ProjectorLock.ts"
+
+export const SESSIONS_PROJECTOR = "sessions"
+export const PROJECTOR_LOCK_KEY = 7_406_511_002 // arbitrary, constant: "pushline sessions projector"
+const BATCH_SIZE = 500
+const POLL_INTERVAL = Duration.millis(250)
+
+/**
+ * Runs the folds over the log, forever: leader election by advisory lock,
+ * woken by NOTIFY on new events with polling as the fallback, each batch
+ * committed with its checkpoint. `projected` tells in-process listeners (the
+ * sender) which sessions changed, so they need not wait for their own poll.
+ */
+export class Projector extends Context.Tag("pushline/Projector")<Projector, {
+  readonly projected: PubSub.PubSub<ReadonlyArray<{ readonly tenant: string; readonly sessionId: string }>>
+}>() {
+  static readonly layer = Layer.scoped(
+    Projector,
+    Effect.gen(function*() {
+      const sql = yield* PgClient.PgClient
+      const projected = yield* PubSub.unbounded<ReadonlyArray<{ readonly tenant: string; readonly sessionId: string }>>()
+      const wake = yield* Queue.sliding<void>(1)
+
+      yield* sql.listen(EVENTS_CHANNEL).pipe(
+        Stream.runForEach(() => Queue.offer(wake, undefined)),
+        Effect.catchAll((error) => Effect.logWarning("LISTEN for new events failed; polling only", error.message)),
+        Effect.retry({ times: 1_000_000 }),
+        Effect.forkScoped
+      )
+
+      const waitForEvents = Queue.take(wake).pipe(Effect.timeoutOption(POLL_INTERVAL), Effect.asVoid)
+
+      const lead = Effect.scoped(
+        Effect.gen(function*() {
+          const stillHeld = yield* acquireProjectorLock(PROJECTOR_LOCK_KEY)
+          yield* Effect.logInfo("projector: leading (advisory lock held)")
+          let checkpoint = yield* loadCheckpoint(SESSIONS_PROJECTOR)
+          while (true) {
+            const batch = yield* readAfter(checkpoint, BATCH_SIZE)
+            if (batch.events.length === 0) {
+              yield* stillHeld
+              yield* waitForEvents
+              continue
+            }
+            const result = yield* projectBatch(SESSIONS_PROJECTOR, checkpoint, batch.checkpoint, batch.events, {
+              markDue: true
+            })
+            checkpoint = batch.checkpoint
+            if (result.changedSessions.length > 0) yield* PubSub.publish(projected, result.changedSessions)
+          }
+        })
+      )
+
+      yield* lead.pipe(
+        Effect.catchAllCause((cause) =>
+          Effect.logWarning("projector stopped; retrying in 1 s", cause).pipe(Effect.zipRight(Effect.sleep("1 second")))
+        ),
+        Effect.forever,
+        Effect.forkScoped
+      )
+      return { projected }
+    })
+  )
+}
+

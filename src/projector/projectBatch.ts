@@ -1,0 +1,161 @@
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+import type { LoggedEvent } from "../../domain/LoggedEvent.ts"
+import type { Checkpoint } from "../eventstore/readAfter.ts"
+import { advanceCheckpoint } from "./Checkpoints.ts"
+import { ProjectionFolds } from "./ProjectionFolds.ts"
+
+/** Sessions the sender should look at: their state changed. */
+export const SENDER_CHANNEL = "pushline_due"
+
+const sessionKey = (tenant: string, sessionId: string) => `${tenant}\u0000${sessionId}`
+
+interface Outcome {
+  readonly position: string
+  readonly tenant: string
+  readonly session_id: string
+  readonly applied: boolean
+  readonly reason: string | null
+}
+
+export interface ProjectedBatch {
+  readonly events: number
+  /** Sessions whose state changed, with the newest position that changed them. */
+  readonly changedSessions: ReadonlyArray<{ readonly tenant: string; readonly sessionId: string }>
+}
+
+/**
+ * Folds one batch of events and writes the new states, the per-event outcomes,
+ * the sessions now due for the sender and the checkpoint in ONE transaction:
+ * after a crash the projector resumes exactly where it last committed.
+ * `markDue: false` is for rebuilds, which must not send anything again.
+ */
+export const projectBatch = (
+  projector: string,
+  from: Checkpoint,
+  to: Checkpoint,
+  events: ReadonlyArray<LoggedEvent>,
+  options: { readonly markDue: boolean }
+) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const folds = yield* ProjectionFolds
+
+    const sessionKeys = new Map<string, { tenant: string; sessionId: string }>()
+    const tenants = new Set<string>()
+    for (const event of events) {
+      for (const sessionId of folds.sessionsOf(event)) {
+        sessionKeys.set(sessionKey(event.tenant, sessionId), { tenant: event.tenant, sessionId })
+      }
+      if (folds.touchesRegistrations(event)) tenants.add(event.tenant)
+    }
+
+    return yield* sql.withTransaction(
+      Effect.gen(function*() {
+        const keys = [...sessionKeys.values()].map(({ sessionId, tenant }) => ({ tenant, session_id: sessionId }))
+        const sessionRows = keys.length === 0 ? [] : yield* sql<{ tenant: string; session_id: string; state: unknown }>`
+          select s.tenant, s.session_id, s.state
+          from session_states s
+          join jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) as k(tenant text, session_id text)
+            on s.tenant = k.tenant and s.session_id = k.session_id`
+        const registrationRows = tenants.size === 0 ? [] : yield* sql<{ tenant: string; state: unknown }>`
+          select tenant, state from tenant_registrations
+          where tenant = any(${`{${[...tenants].map((t) => JSON.stringify(t)).join(",")}}`}::text[])`
+
+        const sessions = new Map<string, unknown>()
+        for (const row of sessionRows) sessions.set(sessionKey(row.tenant, row.session_id), row.state)
+        const registrations = new Map<string, unknown>()
+        for (const row of registrationRows) registrations.set(row.tenant, row.state)
+
+        const changedSessions = new Map<string, { tenant: string; sessionId: string; position: bigint }>()
+        const changedTenants = new Map<string, bigint>()
+        const outcomes: Array<Outcome> = []
+
+        for (const event of events) {
+          let applied = false
+          const reasons: Array<string> = []
+          if (folds.touchesRegistrations(event)) {
+            const current = registrations.get(event.tenant) ?? folds.initialRegistrations(event.tenant)
+            const result = folds.applyRegistrations(current, event)
+            registrations.set(event.tenant, result.state)
+            if (result.applied) {
+              applied = true
+              changedTenants.set(event.tenant, event.position)
+            } else if (result.reason !== null) reasons.push(result.reason)
+          }
+          for (const sessionId of folds.sessionsOf(event)) {
+            const key = sessionKey(event.tenant, sessionId)
+            const current = sessions.get(key) ?? folds.initialSession(event.tenant, sessionId)
+            const result = folds.applySession(current, event)
+            sessions.set(key, result.state)
+            if (result.applied) {
+              applied = true
+              changedSessions.set(key, { tenant: event.tenant, sessionId, position: event.position })
+            } else if (result.reason !== null) reasons.push(result.reason)
+          }
+          outcomes.push({
+            position: event.position.toString(),
+            tenant: event.tenant,
+            session_id: event.sessionId,
+            applied,
+            reason: applied ? null : (reasons[0] ?? "no projection uses this event")
+          })
+        }
+
+        const sessionUpdates = [...changedSessions.entries()].map(([key, change]) => ({
+          tenant: change.tenant,
+          session_id: change.sessionId,
+          state: sessions.get(key),
+          last_position: change.position.toString()
+        }))
+        if (sessionUpdates.length > 0) {
+          yield* sql`
+            insert into session_states (tenant, session_id, state, last_position)
+            select x.tenant, x.session_id, x.state, x.last_position
+            from jsonb_to_recordset(${JSON.stringify(sessionUpdates)}::jsonb)
+              as x(tenant text, session_id text, state jsonb, last_position bigint)
+            on conflict (tenant, session_id) do update
+              set state = excluded.state, last_position = excluded.last_position, updated_at = now()`
+          if (options.markDue) {
+            yield* sql`
+              insert into sender_sessions (tenant, session_id, due_at, caused_by)
+              select x.tenant, x.session_id, now(), x.last_position
+              from jsonb_to_recordset(${JSON.stringify(sessionUpdates)}::jsonb)
+                as x(tenant text, session_id text, last_position bigint)
+              on conflict (tenant, session_id) do update
+                set due_at = least(coalesce(sender_sessions.due_at, now()), now()),
+                    version = sender_sessions.version + 1,
+                    caused_by = excluded.caused_by, updated_at = now()`
+          }
+        }
+        const registrationUpdates = [...changedTenants.entries()].map(([tenant, position]) => ({
+          tenant,
+          state: registrations.get(tenant),
+          last_position: position.toString()
+        }))
+        if (registrationUpdates.length > 0) {
+          yield* sql`
+            insert into tenant_registrations (tenant, state, last_position)
+            select x.tenant, x.state, x.last_position
+            from jsonb_to_recordset(${JSON.stringify(registrationUpdates)}::jsonb)
+              as x(tenant text, state jsonb, last_position bigint)
+            on conflict (tenant) do update
+              set state = excluded.state, last_position = excluded.last_position, updated_at = now()`
+        }
+        if (outcomes.length > 0) {
+          yield* sql`
+            insert into event_outcomes (position, tenant, session_id, applied, reason)
+            select x.position, x.tenant, x.session_id, x.applied, x.reason
+            from jsonb_to_recordset(${JSON.stringify(outcomes)}::jsonb)
+              as x(position bigint, tenant text, session_id text, applied boolean, reason text)
+            on conflict (position) do update set applied = excluded.applied, reason = excluded.reason`
+        }
+        yield* advanceCheckpoint(projector, from, to)
+        if (options.markDue && sessionUpdates.length > 0) yield* sql`select pg_notify(${SENDER_CHANNEL}, '')`
+        return {
+          events: events.length,
+          changedSessions: [...changedSessions.values()].map(({ sessionId, tenant }) => ({ tenant, sessionId }))
+        } satisfies ProjectedBatch
+      })
+    )
+  })
