@@ -45,6 +45,8 @@ create table sender_sessions (
   -- finishes an older claim does not clear a newer mark
   version bigint not null default 0,
   caused_by bigint,
+  -- the newest log position whose pushes have been attempted
+  settled_position bigint,
   updated_at timestamptz not null default now(),
   primary key (tenant, session_id)
 );

@@ -1,0 +1,46 @@
+import { Context } from "effect"
+import type { DeliveryResult, OutgoingPush } from "./PushTransport.ts"
+
+/**
+ * The pure push decisions (projections/), as the sender calls them: what to
+ * send now for one session, and what to remember about each answer. Memory is
+ * a JSON value kept in `sender_sessions.memory`, so throttle windows, grace
+ * timers and "last state sent per token" survive a restart.
+ */
+export interface PlannedPush {
+  readonly push: OutgoingPush
+  /** start | update | end | complete | permission | error */
+  readonly event: string
+  /** Log position of the event that made this push necessary. */
+  readonly causedBy: string | null
+}
+
+export interface PlanInput {
+  readonly tenant: string
+  readonly sessionId: string
+  readonly session: unknown
+  readonly registrations: unknown
+  readonly memory: unknown
+  readonly now: number
+}
+
+export interface Plan {
+  readonly pushes: ReadonlyArray<PlannedPush>
+  readonly memory: unknown
+  /** When to look at this session again (throttle window end, grace end), or null. */
+  readonly nextDueAt: number | null
+}
+
+export interface PushPlannerShape {
+  readonly plan: (input: PlanInput) => Plan
+  /** Folds one answer into memory; `jitter` in [0, 1) comes from the sender (projections draw no randomness). */
+  readonly settle: (
+    memory: unknown,
+    planned: PlannedPush,
+    result: DeliveryResult,
+    now: number,
+    jitter: number
+  ) => { readonly memory: unknown; readonly nextDueAt: number | null }
+}
+
+export class PushPlanner extends Context.Tag("pushline/PushPlanner")<PushPlanner, PushPlannerShape>() {}

@@ -1,0 +1,35 @@
+import { Context } from "effect"
+import type { Effect } from "effect"
+
+/** One APNs request, fully built: headers and exact payload. */
+export interface OutgoingPush {
+  readonly token: string
+  readonly environment: "sandbox" | "production"
+  readonly pushType: "alert" | "liveactivity"
+  readonly topic: string
+  readonly priority: 5 | 10
+  readonly collapseId?: string | undefined
+  readonly payload: Record<string, unknown>
+}
+
+export type DeliveryOutcome = "delivered" | "token-gone" | "retryable" | "misconfigured" | "rejected"
+
+/** What APNs (or the network) answered, classified. Never a failure: every answer is data. */
+export interface DeliveryResult {
+  readonly outcome: DeliveryOutcome
+  readonly status: number | null
+  readonly reason: string | null
+  readonly apnsId: string | null
+  readonly latencyMs: number
+  /** For retryable answers: how long APNs asked us to wait, when it said. */
+  readonly retryAfterMs: number | null
+  /** For token-gone answers: APNs' 410 timestamp (epoch ms), when given. */
+  readonly invalidatedAt: number | null
+  /** The headers actually sent, for the deliveries table. */
+  readonly headers: Record<string, string>
+}
+
+/** How pushes leave the relay: the APNs client, adapted. */
+export class PushTransport extends Context.Tag("pushline/PushTransport")<PushTransport, {
+  readonly send: (push: OutgoingPush) => Effect.Effect<DeliveryResult>
+}>() {}

@@ -1,0 +1,72 @@
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+
+export interface ClaimedSession {
+  readonly tenant: string
+  readonly sessionId: string
+  readonly memory: unknown
+  readonly version: string
+  /** Newest log position that marked the session due, when claimed. */
+  readonly causedBy: string | null
+  readonly session: unknown
+  readonly registrations: unknown
+}
+
+/**
+ * Takes up to `limit` due sessions for this relay. SKIP LOCKED lets several
+ * relays claim side by side; the lease (due_at pushed into the future) keeps
+ * the claim after this short transaction ends, and expires if we die.
+ */
+export const claimDueSessions = (limit: number, leaseSeconds: number) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql<{
+      tenant: string
+      session_id: string
+      memory: unknown
+      version: string
+      caused_by: string | null
+      state: unknown
+      registrations: unknown
+    }>`
+      with due as (
+        select tenant, session_id from sender_sessions
+        where due_at <= now()
+        order by due_at
+        limit ${limit}
+        for update skip locked
+      )
+      update sender_sessions s
+        set due_at = now() + make_interval(secs => ${leaseSeconds}), updated_at = now()
+      from due
+      where s.tenant = due.tenant and s.session_id = due.session_id
+      returning s.tenant, s.session_id, s.memory, s.version::text as version, s.caused_by::text as caused_by,
+        (select state from session_states st where st.tenant = s.tenant and st.session_id = s.session_id) as state,
+        (select state from tenant_registrations r where r.tenant = s.tenant) as registrations`
+    return rows.map((row): ClaimedSession => ({
+      tenant: row.tenant,
+      sessionId: row.session_id,
+      memory: row.memory,
+      version: row.version,
+      causedBy: row.caused_by,
+      session: row.state,
+      registrations: row.registrations
+    }))
+  })
+
+/**
+ * Stores what the sender learned and when the session is next due. If the
+ * projector marked the session again meanwhile (version moved), it stays due now.
+ */
+export const releaseSession = (claim: ClaimedSession, memory: unknown, nextDueAt: number | null) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const next = nextDueAt === null ? null : new Date(nextDueAt).toISOString()
+    yield* sql`
+      update sender_sessions
+        set memory = ${JSON.stringify(memory)}::jsonb,
+            due_at = case when version = ${claim.version}::bigint then ${next}::timestamptz else now() end,
+            settled_position = greatest(settled_position, ${claim.causedBy}::bigint),
+            updated_at = now()
+      where tenant = ${claim.tenant} and session_id = ${claim.sessionId}`
+  })
