@@ -43,6 +43,7 @@ interface Pending {
   readonly reject: (error: PoolRequestFailed) => void
   readonly deadline: number
   timer: NodeJS.Timeout | undefined
+  stream: http2.ClientHttp2Stream | undefined
   attempts: number
   settled: boolean
 }
@@ -142,12 +143,15 @@ export class Http2Pool {
         reject,
         deadline: Date.now() + this.options.requestTimeoutMs,
         timer: undefined,
+        stream: undefined,
         attempts: 0,
         settled: false
       }
+      // One timer per request covers both the wait in the queue and the stream.
       pending.timer = setTimeout(() => {
         const index = this.queue.indexOf(pending)
         if (index >= 0) this.queue.splice(index, 1)
+        pending.stream?.close(http2.constants.NGHTTP2_CANCEL)
         this.fail(pending, `no answer within ${this.options.requestTimeoutMs} ms`)
       }, this.options.requestTimeoutMs)
       this.queue.push(pending)
@@ -270,8 +274,7 @@ export class Http2Pool {
       this.pump()
       return true
     }
-    const remaining = pending.deadline - Date.now()
-    stream.setTimeout(Math.max(1, remaining), () => stream.close(http2.constants.NGHTTP2_CANCEL))
+    pending.stream = stream
     stream.on("response", (responseHeaders) => {
       status = Number(responseHeaders[":status"] ?? 0)
       headers = responseHeaders

@@ -2,12 +2,13 @@
 import { Command } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer, Logger, LogLevel } from "effect"
+import { apnsSimulatorCommand } from "./ApnsSimulatorCommand.ts"
 import { migrateCommand } from "./MigrateCommand.ts"
 import { serveCommand } from "./ServeCommand.ts"
 
 const pushline = Command.make("pushline").pipe(
   Command.withDescription("Pushline: event-sourced APNs relay for OpenCode sessions"),
-  Command.withSubcommands([serveCommand, migrateCommand])
+  Command.withSubcommands([serveCommand, migrateCommand, apnsSimulatorCommand])
 )
 
 const cli = Command.run(pushline, { name: "pushline", version: "0.1.0" })

@@ -91,7 +91,16 @@ export class ApnsSimulator {
     })
     const simulator = new ApnsSimulator(server, certificate, options)
     server.on("session", (session) => simulator.onSession(session))
-    server.on("request", (request, response) => void simulator.onRequest(request, response))
+    // HTTP/2 streams are handled raw (the compat API costs more than the checks);
+    // HTTP/1.1 is only for reading the records with curl or fetch.
+    server.on("stream", (stream, headers) => void simulator.onStream(stream, headers))
+    server.on("request", (request, response) => {
+      if (request.httpVersion === "2.0") return
+      simulator.serveRecords(request.method, request.url, (status, body) => {
+        response.writeHead(status, { "content-type": "application/json" })
+        response.end(body)
+      })
+    })
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject)
       server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve())
@@ -158,43 +167,54 @@ export class ApnsSimulator {
     return undefined
   }
 
-  private async onRequest(request: http2.Http2ServerRequest, response: http2.Http2ServerResponse) {
-    if (request.url.startsWith("/pushes")) return this.serveRecords(request, response)
-    const session = request.stream?.session as http2.ServerHttp2Session | undefined
-    const connection = session === undefined ? undefined : this.state.get(session)
-    if (connection === undefined || session === undefined) {
-      response.writeHead(505, { "content-type": "application/json" })
-      return response.end(JSON.stringify({ reason: "HTTP/2 required" }))
+  private async onStream(stream: http2.ServerHttp2Stream, requestHeaders: http2.IncomingHttpHeaders) {
+    stream.on("error", () => {})
+    const path = String(requestHeaders[":path"] ?? "")
+    const method = String(requestHeaders[":method"] ?? "")
+    const respond = (status: number, headers: Record<string, string>, body?: string) => {
+      if (stream.destroyed || stream.closed) return
+      stream.respond({ ":status": status, ...headers }, { endStream: body === undefined })
+      if (body !== undefined) stream.end(body)
     }
+    if (path.startsWith("/pushes")) {
+      return this.serveRecords(method, path, (status, body) => respond(status, { "content-type": "application/json" }, body))
+    }
+    const session = stream.session as http2.ServerHttp2Session | undefined
+    const connection = session === undefined ? undefined : this.state.get(session)
+    if (connection === undefined || session === undefined) return stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR)
     connection.active++
     connection.maxActive = Math.max(connection.maxActive, connection.active)
     this.maxConcurrentSeen = Math.max(this.maxConcurrentSeen, connection.active)
     try {
-      const body = await readBody(request)
-      await this.handlePush(request, response, session, connection, body)
+      const body = await readBody(stream)
+      await this.handlePush({ method, path, headers: requestHeaders, streamId: stream.id ?? 0, respond }, session, connection, body)
     } finally {
       connection.active--
     }
   }
 
   private async handlePush(
-    request: http2.Http2ServerRequest,
-    response: http2.Http2ServerResponse,
+    exchange: {
+      readonly method: string
+      readonly path: string
+      readonly headers: http2.IncomingHttpHeaders
+      readonly streamId: number
+      readonly respond: (status: number, headers: Record<string, string>, body?: string) => void
+    },
     session: http2.ServerHttp2Session,
     connection: ConnectionState,
     body: string
   ) {
     const headers: Record<string, string | undefined> = {}
-    for (const [key, value] of Object.entries(request.headers)) {
+    for (const [key, value] of Object.entries(exchange.headers)) {
       if (!key.startsWith(":")) headers[key] = Array.isArray(value) ? value.join(",") : value
     }
-    const facts = { method: request.method, path: request.url, headers, body }
-    const token = deviceTokenOf(request.url)?.toLowerCase()
+    const facts = { method: exchange.method, path: exchange.path, headers, body }
+    const token = deviceTokenOf(exchange.path)?.toLowerCase()
     const apnsId = headers["apns-id"] ?? crypto.randomUUID()
     const reject = (rejection: Rejection, extra: Record<string, unknown> = {}) => {
       this.rejections.push({ receivedAt: this.now(), token, status: rejection.status, reason: rejection.reason })
-      response.writeHead(rejection.status, { "content-type": "application/json", "apns-id": apnsId })
-      response.end(JSON.stringify({ reason: rejection.reason, ...extra }))
+      exchange.respond(rejection.status, { "content-type": "application/json", "apns-id": apnsId }, JSON.stringify({ reason: rejection.reason, ...extra }))
     }
 
     const route = validateRoute(facts)
@@ -235,7 +255,7 @@ export class ApnsSimulator {
         case "goaway":
           // Graceful close: GOAWAY naming the last stream taken; open streams finish, new ones are refused.
           if (!this.goawayLastStream.has(session)) {
-            this.goawayLastStream.set(session, request.stream.id ?? 0)
+            this.goawayLastStream.set(session, exchange.streamId)
             session.close()
           }
           break
@@ -253,28 +273,24 @@ export class ApnsSimulator {
     }
     this.pushes.push(recorded)
     for (const listener of this.listeners) listener(recorded)
-    response.writeHead(200, { "apns-id": apnsId })
-    response.end()
+    exchange.respond(200, { "apns-id": apnsId })
   }
 
-  private serveRecords(request: http2.Http2ServerRequest, response: http2.Http2ServerResponse) {
-    if (request.method === "DELETE") {
+  serveRecords(method: string, url: string, send: (status: number, body: string) => void) {
+    if (method === "DELETE") {
       this.clear()
-      response.writeHead(200, { "content-type": "application/json" })
-      return response.end(JSON.stringify({ ok: true }))
+      return send(200, JSON.stringify({ ok: true }))
     }
-    const url = new URL(request.url, "https://simulator")
-    const token = url.searchParams.get("token")?.toLowerCase()
+    const token = new URL(url, "https://simulator").searchParams.get("token")?.toLowerCase()
     const pushes = token === undefined ? this.pushes : this.pushes.filter((push) => push.token === token)
-    response.writeHead(200, { "content-type": "application/json" })
-    response.end(JSON.stringify({ pushes, rejections: this.rejections.length }))
+    send(200, JSON.stringify({ pushes, rejections: this.rejections.length }))
   }
 }
 
-const readBody = (request: http2.Http2ServerRequest) =>
+const readBody = (stream: http2.ServerHttp2Stream) =>
   new Promise<string>((resolve) => {
     const chunks: Array<Buffer> = []
-    request.on("data", (chunk: Buffer) => chunks.push(chunk))
-    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")))
-    request.on("error", () => resolve(Buffer.concat(chunks).toString("utf8")))
+    stream.on("data", (chunk: Buffer) => chunks.push(chunk))
+    stream.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")))
+    stream.on("error", () => resolve(Buffer.concat(chunks).toString("utf8")))
   })

@@ -1,0 +1,177 @@
+/**
+ * APNs client throughput: N pushes to the local simulator (its own process, on
+ * loopback, HTTP/2 over TLS) with Pushline's client, apns2 and @parse/node-apn,
+ * the same number of connections each, the same concurrency. Prints pushes/s,
+ * p50/p99 latency and the ratios against the faster library (target >= 1.5x).
+ *
+ *   npm run bench:apns                  # 50k pushes, 2 connections, 500 in flight
+ *   PUSHES=20000 CONNECTIONS=1 INFLIGHT=200 npm run bench:apns
+ */
+import { Effect } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { spawn } from "node:child_process"
+import { createRequire } from "node:module"
+import { ApnsClient } from "../src/apns/ApnsClient.ts"
+import { importApnsKey } from "../src/apns/ApnsConfig.ts"
+import { freePort } from "../test/support/relay.ts"
+
+const PUSHES = Number(process.env.PUSHES ?? 50_000)
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 2)
+const INFLIGHT = Number(process.env.INFLIGHT ?? 500)
+const TOPIC = "com.example.app"
+const require = createRequire(import.meta.url)
+
+const token = (i: number) => (i % 5000).toString(16).padStart(64, "0")
+const payload = (i: number) => ({ aps: { alert: { title: "Fix the build", body: `All tests pass (${i})` }, "thread-id": "ses_1" }, sessionID: "ses_1" })
+
+const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
+
+interface Figures {
+  readonly name: string
+  readonly rate: number
+  readonly p50: number
+  readonly p99: number
+  readonly failed: number
+}
+
+/** Sends `count` pushes keeping INFLIGHT requests open; `send` resolves true on 200. */
+const drive = async (name: string, count: number, send: (i: number) => Promise<boolean>): Promise<Figures> => {
+  const latencies: Array<number> = []
+  let next = 0
+  let failed = 0
+  const started = performance.now()
+  await Promise.all(Array.from({ length: INFLIGHT }, async () => {
+    while (next < count) {
+      const i = next++
+      const t = performance.now()
+      const ok = await send(i).catch(() => false)
+      latencies.push(performance.now() - t)
+      if (!ok) failed++
+    }
+  }))
+  const seconds = (performance.now() - started) / 1000
+  latencies.sort((a, b) => a - b)
+  return { name, rate: count / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), failed }
+}
+
+const startSimulatorProcess = async (dir: string) => {
+  const port = await freePort()
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "apns-simulator", "--port", String(port), "--dir", dir, "--quiet"], {
+    cwd: path.resolve(import.meta.dirname, ".."),
+    stdio: ["ignore", "pipe", "inherit"]
+  })
+  await new Promise<void>((resolve, reject) => {
+    let out = ""
+    child.stdout!.on("data", (chunk: Buffer) => {
+      out += chunk.toString()
+      if (out.includes("listening on")) resolve()
+    })
+    child.once("exit", () => reject(new Error(`simulator exited:\n${out}`)))
+  })
+  const env = fs.readFileSync(path.join(dir, "AuthKey.p8"), "utf8")
+  return { child, port, keyPem: env, caPem: fs.readFileSync(path.join(dir, "ca.pem"), "utf8") }
+}
+
+const pushlineRun = (port: number, keyPem: string, caPem: string, count: number) =>
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function*() {
+        const privateKey = yield* Effect.orDie(importApnsKey(keyPem, "APNS_PRIVATE_KEY"))
+        const client = yield* ApnsClient.make({
+          credentials: { teamId: "SIMTEAM001", keyId: "SIMKEY0001", privateKey },
+          origins: { production: `https://127.0.0.1:${port}`, sandbox: `https://127.0.0.1:${port}` },
+          caPem,
+          connections: CONNECTIONS,
+          requestTimeoutMs: 30_000
+        }, "bench")
+        const send = (i: number) =>
+          Effect.runPromise(client.send({
+            deviceToken: token(i),
+            environment: "production",
+            headers: { pushType: "alert", topic: TOPIC, priority: 10 },
+            payload: payload(i)
+          })).then((result) => result._tag === "Delivered")
+        yield* Effect.promise(() => drive("warm-up", 2000, send))
+        return yield* Effect.promise(() => drive("pushline", count, send))
+      })
+    )
+  )
+
+const apns2Run = async (port: number, keyPem: string, caPem: string, count: number) => {
+  const { ApnsClient: Apns2, Notification } = await import("apns2")
+  const { Pool } = require(require.resolve("undici", { paths: [path.dirname(require.resolve("apns2"))] })) as typeof import("undici")
+  const client = new Apns2({ team: "SIMTEAM001", keyId: "SIMKEY0001", signingKey: keyPem, defaultTopic: TOPIC, host: "127.0.0.1" })
+  // apns2 hard-codes port 443 and 32 connections; give it the simulator's port, its CA and our connection count.
+  await client.client.close()
+  ;(client as unknown as { client: InstanceType<typeof Pool> }).client = new Pool(`https://127.0.0.1:${port}`, {
+    connections: CONNECTIONS,
+    pipelining: 1,
+    allowH2: true,
+    maxConcurrentStreams: 1000,
+    connect: { ca: caPem }
+  })
+  const send = (i: number) =>
+    client.send(new Notification(token(i), { alert: payload(i).aps.alert, threadId: "ses_1", data: { sessionID: "ses_1" } })).then(() => true)
+  await drive("warm-up", 2000, send)
+  const figures = await drive("apns2", count, send)
+  await client.close()
+  return figures
+}
+
+const nodeApnRun = async (port: number, keyPem: string, caPem: string, count: number) => {
+  const apn = require("@parse/node-apn")
+  const provider = new apn.MultiProvider({
+    token: { key: keyPem, keyId: "SIMKEY0001", teamId: "SIMTEAM001" },
+    address: "127.0.0.1",
+    port,
+    ca: caPem,
+    production: true,
+    clientCount: CONNECTIONS,
+    requestTimeout: 30_000
+  })
+  const send = async (i: number) => {
+    const note = new apn.Notification()
+    note.alert = payload(i).aps.alert
+    note.threadId = "ses_1"
+    note.payload = { sessionID: "ses_1" }
+    note.topic = TOPIC
+    note.pushType = "alert"
+    const result = await provider.send(note, token(i))
+    return result.sent.length === 1
+  }
+  await drive("warm-up", 2000, send)
+  const figures = await drive("@parse/node-apn", count, send)
+  provider.shutdown()
+  return figures
+}
+
+const main = async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pushline-bench-apns-"))
+  const sim = await startSimulatorProcess(dir)
+  console.log(`bench:apns: ${PUSHES} pushes each, ${CONNECTIONS} connection(s), ${INFLIGHT} in flight, simulator in its own process on loopback, ${os.cpus().length} cores`)
+  try {
+    const results: Array<Figures> = []
+    results.push(await pushlineRun(sim.port, sim.keyPem, sim.caPem, PUSHES))
+    if (process.env.ONLY !== "pushline") {
+      results.push(await apns2Run(sim.port, sim.keyPem, sim.caPem, PUSHES))
+      results.push(await nodeApnRun(sim.port, sim.keyPem, sim.caPem, PUSHES))
+    }
+    for (const r of results) {
+      console.log(`${r.name.padEnd(16)} ${r.rate.toFixed(0).padStart(7)} pushes/s   p50 ${r.p50.toFixed(1).padStart(6)} ms   p99 ${r.p99.toFixed(1).padStart(7)} ms   failed ${r.failed}`)
+    }
+    const ours = results[0]!
+    if (results.length === 1) return
+    const fastest = results.slice(1).reduce((a, b) => (a.rate >= b.rate ? a : b))
+    console.log(`ratio pushline / ${fastest.name} (the faster library): ${(ours.rate / fastest.rate).toFixed(2)}x (target >= 1.5x)`)
+  } finally {
+    sim.child.kill("SIGTERM")
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+main().then(() => process.exit(0), (error) => {
+  console.error(error)
+  process.exit(1)
+})
