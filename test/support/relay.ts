@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process"
-import * as net from "node:net"
 import * as path from "node:path"
+import { freePort } from "../../src/db/EmbeddedPostgres.ts"
+
+export { freePort }
 
 /**
  * Runs the real relay as a separate process (`pushline serve`), so tests can
@@ -24,17 +26,6 @@ export interface RelayProcessOptions {
 }
 
 const root = path.resolve(import.meta.dirname, "../..")
-
-export const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = net.createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
 
 const waitForHealth = async (url: string, child: ChildProcess, timeoutMs: number, output: () => string) => {
   const deadline = Date.now() + timeoutMs
