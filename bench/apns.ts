@@ -86,15 +86,37 @@ const pushlineRun = (port: number, keyPem: string, caPem: string, count: number)
           connections: CONNECTIONS,
           requestTimeoutMs: 30_000
         }, "bench")
-        const send = (i: number) =>
-          Effect.runPromise(client.send({
-            deviceToken: token(i),
-            environment: "production",
-            headers: { pushType: "alert", topic: TOPIC, priority: 10 },
-            payload: payload(i)
-          })).then((result) => result._tag === "Delivered")
-        yield* Effect.promise(() => drive("warm-up", 2000, send))
-        return yield* Effect.promise(() => drive("pushline", count, send))
+        // Driven from inside Effect, as the relay's sender uses it: one fiber per push, no runPromise each.
+        const driveEffect = (name: string, n: number) =>
+          Effect.gen(function*() {
+            const latencies: Array<number> = []
+            let failed = 0
+            const started = performance.now()
+            yield* Effect.forEach(
+              Array.from({ length: n }, (_, i) => i),
+              (i) => {
+                const t = performance.now()
+                return Effect.map(
+                  client.send({
+                    deviceToken: token(i),
+                    environment: "production",
+                    headers: { pushType: "alert", topic: TOPIC, priority: 10 },
+                    payload: payload(i)
+                  }),
+                  (result) => {
+                    latencies.push(performance.now() - t)
+                    if (result._tag !== "Delivered") failed++
+                  }
+                )
+              },
+              { concurrency: INFLIGHT, discard: true }
+            )
+            latencies.sort((a, b) => a - b)
+            const seconds = (performance.now() - started) / 1000
+            return { name, rate: n / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), failed } satisfies Figures
+          })
+        yield* driveEffect("warm-up", 2000)
+        return yield* driveEffect("pushline", count)
       })
     )
   )
@@ -147,19 +169,38 @@ const nodeApnRun = async (port: number, keyPem: string, caPem: string, count: nu
   return figures
 }
 
+/** CPU seconds a process has used (Linux), to see which side of the wire is busy. */
+const cpuSeconds = (pid: number | undefined): number => {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return Number.NaN
+  }
+}
+
 const main = async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pushline-bench-apns-"))
   const sim = await startSimulatorProcess(dir)
   console.log(`bench:apns: ${PUSHES} pushes each, ${CONNECTIONS} connection(s), ${INFLIGHT} in flight, simulator in its own process on loopback, ${os.cpus().length} cores`)
   try {
-    const results: Array<Figures> = []
-    results.push(await pushlineRun(sim.port, sim.keyPem, sim.caPem, PUSHES))
+    const results: Array<Figures & { clientCpu: number; simulatorCpu: number }> = []
+    const measured = async (run: () => Promise<Figures>) => {
+      const [client0, sim0] = [process.cpuUsage(), cpuSeconds(sim.child.pid)]
+      const figures = await run()
+      const client = process.cpuUsage(client0)
+      results.push({ ...figures, clientCpu: (client.user + client.system) / 1e6, simulatorCpu: cpuSeconds(sim.child.pid) - sim0 })
+    }
+    await measured(() => pushlineRun(sim.port, sim.keyPem, sim.caPem, PUSHES))
     if (process.env.ONLY !== "pushline") {
-      results.push(await apns2Run(sim.port, sim.keyPem, sim.caPem, PUSHES))
-      results.push(await nodeApnRun(sim.port, sim.keyPem, sim.caPem, PUSHES))
+      await measured(() => apns2Run(sim.port, sim.keyPem, sim.caPem, PUSHES))
+      await measured(() => nodeApnRun(sim.port, sim.keyPem, sim.caPem, PUSHES))
     }
     for (const r of results) {
-      console.log(`${r.name.padEnd(16)} ${r.rate.toFixed(0).padStart(7)} pushes/s   p50 ${r.p50.toFixed(1).padStart(6)} ms   p99 ${r.p99.toFixed(1).padStart(7)} ms   failed ${r.failed}`)
+      console.log(
+        `${r.name.padEnd(16)} ${r.rate.toFixed(0).padStart(7)} pushes/s   p50 ${r.p50.toFixed(1).padStart(6)} ms   p99 ${r.p99.toFixed(1).padStart(7)} ms   failed ${r.failed}` +
+          `   cpu: client ${r.clientCpu.toFixed(1)} s, simulator ${r.simulatorCpu.toFixed(1)} s`
+      )
     }
     const ours = results[0]!
     if (results.length === 1) return

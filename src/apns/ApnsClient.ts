@@ -74,48 +74,43 @@ export class ApnsClient extends Context.Tag("pushline/ApnsClient")<ApnsClient, {
       }
       yield* Effect.addFinalizer(() => Effect.promise(() => Promise.all([...pools.values()].map((p) => p.close()))))
 
-      const attempt = (request: ApnsRequest, jwt: string) =>
-        Effect.gen(function*() {
+      const attempt = (request: ApnsRequest, jwt: string): Effect.Effect<ApnsResult> =>
+        Effect.suspend(() => {
           const pool = poolFor(settings.origins[request.environment])
           const started = performance.now()
-          const body = JSON.stringify(request.payload)
-          const outcome = yield* Effect.promise(() =>
-            pool
-              .request({
-                path: `/3/device/${request.deviceToken}`,
-                headers: { authorization: `bearer ${jwt}`, ...wireHeaders(request.headers) },
-                body
-              })
-              .then(
-                (response) => ({ ok: true as const, response }),
-                (error: unknown) => ({ ok: false as const, reason: error instanceof PoolRequestFailed ? error.reason : String(error) })
-              )
-          )
-          const latencyMs = performance.now() - started
-          if (!outcome.ok) return networkFailure(outcome.reason, latencyMs)
-          const header = (name: string) => {
-            const value = outcome.response.headers[name]
-            return typeof value === "string" ? value : null
-          }
-          return classifyResponse({
-            status: outcome.response.status,
-            apnsId: header("apns-id"),
-            body: outcome.response.body,
-            retryAfter: header("retry-after"),
-            latencyMs
+          const pending = pool.request({
+            path: `/3/device/${request.deviceToken}`,
+            headers: { authorization: `bearer ${jwt}`, ...wireHeaders(request.headers) },
+            body: JSON.stringify(request.payload)
           })
+          return Effect.promise(() =>
+            pending.then(
+              (response): ApnsResult => {
+                const apnsId = response.headers["apns-id"]
+                const retryAfter = response.headers["retry-after"]
+                return classifyResponse({
+                  status: response.status,
+                  apnsId: typeof apnsId === "string" ? apnsId : null,
+                  body: response.body,
+                  retryAfter: typeof retryAfter === "string" ? retryAfter : null,
+                  latencyMs: performance.now() - started
+                })
+              },
+              (error: unknown) =>
+                networkFailure(error instanceof PoolRequestFailed ? error.reason : String(error), performance.now() - started)
+            )
+          )
         })
 
       const send = (request: ApnsRequest) =>
-        Effect.gen(function*() {
-          const jwt = yield* token.current
-          const first = yield* attempt(request, jwt)
-          if (first._tag !== "Retryable" || first.reason !== "ExpiredProviderToken") return first
-          // Our token aged out: renew (at most once per 20 minutes) and try once more.
-          const renewed = yield* token.renewAfterRejection(jwt)
-          if (Option.isNone(renewed)) return first
-          return yield* attempt(request, renewed.value)
-        })
+        Effect.flatMap(token.current, (jwt) =>
+          Effect.flatMap(attempt(request, jwt), (first) =>
+            first._tag !== "Retryable" || first.reason !== "ExpiredProviderToken"
+              ? Effect.succeed(first)
+              // Our token aged out: renew (at most once per 20 minutes) and try once more.
+              : Effect.flatMap(token.renewAfterRejection(jwt), (renewed) =>
+                Option.isNone(renewed) ? Effect.succeed(first) : attempt(request, renewed.value))
+          ))
 
       return {
         send,

@@ -56,13 +56,19 @@ export const makeProviderToken = (credentials: ProviderCredentials) =>
         return token
       })
 
-    const current = lock.withPermits(1)(
+    // Hot path: every push reads the token; only minting takes the lock.
+    const mintIfStale = lock.withPermits(1)(
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const minted = yield* Ref.get(state)
         if (Option.isSome(minted) && now - minted.value.mintedAt < REFRESH_AFTER_MS) return minted.value.token
         return yield* mint(now)
       })
+    )
+    const current = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.flatMap(Ref.get(state), (minted) =>
+        Option.isSome(minted) && now - minted.value.mintedAt < REFRESH_AFTER_MS ? Effect.succeed(minted.value.token) : mintIfStale
+      )
     )
 
     const renewAfterRejection = (rejected: string) =>
