@@ -14,8 +14,8 @@ export interface FoldOutcome<S> {
 }
 
 export interface ProjectionFoldsShape {
-  /** Sessions the event updates: usually its own, or none for tenant-level events. */
-  readonly sessionsOf: (event: LoggedEvent) => ReadonlyArray<string>
+  /** Sessions the event updates: usually its own, none for tenant-level events; given the tenant state after the event. */
+  readonly sessionsOf: (event: LoggedEvent, tenantState: unknown) => ReadonlyArray<string>
   readonly initialSession: (tenant: string, sessionId: string) => unknown
   readonly applySession: (state: unknown, event: LoggedEvent) => FoldOutcome<unknown>
   readonly touchesRegistrations: (event: LoggedEvent) => boolean

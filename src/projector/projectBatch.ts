@@ -41,32 +41,36 @@ export const projectBatch = (
     const sql = yield* SqlClient.SqlClient
     const folds = yield* ProjectionFolds
 
-    const sessionKeys = new Map<string, { tenant: string; sessionId: string }>()
-    const tenants = new Set<string>()
-    for (const event of events) {
-      for (const sessionId of folds.sessionsOf(event)) {
-        sessionKeys.set(sessionKey(event.tenant, sessionId), { tenant: event.tenant, sessionId })
-      }
-      if (folds.touchesRegistrations(event)) tenants.add(event.tenant)
-    }
-
+    const tenants = new Set(events.map((event) => event.tenant))
     return yield* sql.withTransaction(
       Effect.gen(function*() {
+        const registrationRows = yield* sql<{ tenant: string; state: unknown }>`
+          select tenant, state from tenant_registrations
+          where tenant = any(${`{${[...tenants].map((t) => JSON.stringify(t)).join(",")}}`}::text[])`
+        const registrations = new Map<string, unknown>()
+        for (const row of registrationRows) registrations.set(row.tenant, row.state)
+
+        // Routing can depend on tenant state (subagent -> root), so replay the tenant fold
+        // over the batch first to learn which sessions to load.
+        const routing = new Map(registrations)
+        const sessionKeys = new Map<string, { tenant: string; sessionId: string }>()
+        for (const event of events) {
+          const current = routing.get(event.tenant) ?? folds.initialRegistrations(event.tenant)
+          const tenantState = folds.touchesRegistrations(event) ? folds.applyRegistrations(current, event).state : current
+          routing.set(event.tenant, tenantState)
+          for (const sessionId of folds.sessionsOf(event, tenantState)) {
+            sessionKeys.set(sessionKey(event.tenant, sessionId), { tenant: event.tenant, sessionId })
+          }
+        }
         const keys = [...sessionKeys.values()].map(({ sessionId, tenant }) => ({ tenant, session_id: sessionId }))
         const sessionRows = keys.length === 0 ? [] : yield* sql<{ tenant: string; session_id: string; state: unknown }>`
           select s.tenant, s.session_id, s.state
           from session_states s
           join jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) as k(tenant text, session_id text)
             on s.tenant = k.tenant and s.session_id = k.session_id`
-        const registrationRows = tenants.size === 0 ? [] : yield* sql<{ tenant: string; state: unknown }>`
-          select tenant, state from tenant_registrations
-          where tenant = any(${`{${[...tenants].map((t) => JSON.stringify(t)).join(",")}}`}::text[])`
 
         const sessions = new Map<string, unknown>()
         for (const row of sessionRows) sessions.set(sessionKey(row.tenant, row.session_id), row.state)
-        const registrations = new Map<string, unknown>()
-        for (const row of registrationRows) registrations.set(row.tenant, row.state)
-
         const changedSessions = new Map<string, { tenant: string; sessionId: string; position: bigint }>()
         const changedTenants = new Map<string, bigint>()
         const outcomes: Array<Outcome> = []
@@ -83,7 +87,8 @@ export const projectBatch = (
               changedTenants.set(event.tenant, event.position)
             } else if (result.reason !== null) reasons.push(result.reason)
           }
-          for (const sessionId of folds.sessionsOf(event)) {
+          const tenantState = registrations.get(event.tenant) ?? folds.initialRegistrations(event.tenant)
+          for (const sessionId of folds.sessionsOf(event, tenantState)) {
             const key = sessionKey(event.tenant, sessionId)
             const current = sessions.get(key) ?? folds.initialSession(event.tenant, sessionId)
             const result = folds.applySession(current, event)

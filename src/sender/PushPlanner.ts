@@ -13,6 +13,8 @@ export interface PlannedPush {
   readonly event: string
   /** Log position of the event that made this push necessary. */
   readonly causedBy: string | null
+  /** The planner's own record of the decision, handed back to `settle`. */
+  readonly intent: unknown
 }
 
 export interface PlanInput {

@@ -65,7 +65,7 @@ export class Sender extends Context.Tag("pushline/Sender")<Sender, {
             if (result.outcome === "token-gone") {
               const event = yield* pushlineLogEvent(
                 claim.tenant,
-                "",
+                claim.sessionId,
                 new TokenInvalidated({
                   token: planned.push.token,
                   reason: result.reason ?? "Unregistered",

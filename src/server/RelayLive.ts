@@ -1,17 +1,44 @@
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { ApnsClient } from "../apns/ApnsClient.ts"
+import { loadApnsSettings } from "../apns/ApnsConfig.ts"
 import { ApnsLive } from "../apns/ApnsLive.ts"
 import { RelayConfig } from "../config/RelayConfig.ts"
 import { MigratedDatabaseLive } from "../db/Database.ts"
 import { ApnsDescription } from "../health/Http.ts"
 import { HttpLive } from "../http/HttpLive.ts"
+import { Projector } from "../projector/Projector.ts"
+import { ProjectionFoldsLive } from "../projector/ProjectionFoldsLive.ts"
+import { ApnsTransportLive } from "../sender/ApnsTransport.ts"
+import { PushPlannerLive } from "../sender/PushPlannerLive.ts"
+import { Sender } from "../sender/Sender.ts"
 
 const ApnsDescriptionLive = Layer.effect(ApnsDescription, Effect.map(ApnsClient, (client) => client.description))
 
-/** Everything `pushline serve` runs: database (migrated), APNs client (or the local simulator), HTTP API. */
-export const RelayLive = HttpLive.pipe(
+/** With the local simulator any bundle id works; give registrations without one a default. */
+export const LOCAL_DEFAULT_BUNDLE_ID = "dev.pushline.local"
+
+const PlannerLive = Layer.unwrapEffect(
+  Effect.map(loadApnsSettings, (settings) =>
+    PushPlannerLive(
+      Option.orElse(settings.defaultBundleId, () =>
+        Option.isNone(settings.credentials) ? Option.some(LOCAL_DEFAULT_BUNDLE_ID) : Option.none()
+      )
+    )
+  )
+)
+
+/** The pipeline after the log: projector folds, sender pushes. */
+export const PipelineLive = Sender.layer.pipe(
+  Layer.provideMerge(Projector.layer),
+  Layer.provide(ProjectionFoldsLive),
+  Layer.provide(PlannerLive),
+  Layer.provide(ApnsTransportLive)
+)
+
+/** Everything `pushline serve` runs: database (migrated), APNs (or the local simulator), pipeline, HTTP API. */
+export const RelayLive = Layer.mergeAll(HttpLive, PipelineLive).pipe(
   Layer.provide(ApnsDescriptionLive),
-  Layer.provide(ApnsLive),
+  Layer.provideMerge(ApnsLive),
   Layer.provide(MigratedDatabaseLive("own")),
   Layer.provide(RelayConfig.layer)
 )

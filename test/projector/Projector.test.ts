@@ -13,7 +13,7 @@ import { createFreshDatabase } from "../support/database.ts"
 
 /** A fold simple enough to check by hand: counts events per session. */
 const CountingFolds = Layer.succeed(ProjectionFolds, {
-  sessionsOf: (event: LoggedEvent) => (event.sessionId === "" ? [] : [event.sessionId]),
+  sessionsOf: (event: LoggedEvent, _tenant: unknown) => (event.sessionId === "" ? [] : [event.sessionId]),
   initialSession: () => ({ count: 0, last: null }),
   applySession: (state: any, event: LoggedEvent) =>
     event.type === "noise"

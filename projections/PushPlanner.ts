@@ -1,0 +1,269 @@
+import { ContentState } from "../domain/ContentState.ts"
+import type { SessionState, TenantState } from "../domain/SessionState.ts"
+import {
+  buildAlertPayload,
+  buildLiveActivityEnd,
+  buildLiveActivityStart,
+  buildLiveActivityUpdate,
+  collapseIdFor,
+  topicFor
+} from "./ApnsPayload.ts"
+
+/**
+ * The push decisions, pure: from a session's state, its tenant's devices, what
+ * was sent before (memory) and the time, which pushes go out now and when to
+ * look again. Transitions (permission, complete, error) go at once with
+ * priority 10; progress at most once per throttle window with priority 5 and
+ * always a trailing push of the newest state; a permission answered within the
+ * grace is never pushed; nothing older is ever sent after something newer.
+ */
+export interface PlannerSettings {
+  readonly throttleMs: number
+  readonly permissionGraceMs: number
+  readonly defaultBundleId: string | null
+}
+
+interface TargetMemory {
+  readonly lastContent: string | null
+  readonly lastSentAt: number
+  readonly turn: number
+  readonly ended: boolean
+  readonly failures: number
+  readonly notBefore: number
+}
+
+export interface PlannerMemory {
+  readonly targets: Readonly<Record<string, TargetMemory>>
+  /** Per device token: the turn a push-to-start was sent for. */
+  readonly started: Readonly<Record<string, number>>
+  readonly alertsDone: number
+}
+
+export const initialMemory = (): PlannerMemory => ({ targets: {}, started: {}, alertsDone: 0 })
+
+export interface Intent {
+  readonly token: string
+  readonly environment: "sandbox" | "production"
+  readonly pushType: "alert" | "liveactivity"
+  readonly topic: string
+  readonly priority: 5 | 10
+  readonly collapseId?: string | undefined
+  readonly payload: Record<string, unknown>
+  readonly event: "start" | "update" | "end" | "complete" | "permission" | "error"
+  readonly causedBy: string
+  /** For `settle`: which memory slot the answer updates, and the content sent. */
+  readonly target: string
+  readonly content: string | null
+  readonly turn: number
+  readonly startedFor: string | null
+}
+
+export interface PlanResult {
+  readonly intents: ReadonlyArray<Intent>
+  readonly memory: PlannerMemory
+  readonly nextDueAt: number | null
+}
+
+const seconds = (ms: number) => Math.floor(ms / 1000)
+
+export const contentStateOf = (state: SessionState): ContentState =>
+  new ContentState({
+    status: state.status === "idle" ? "working" : state.status,
+    sessionTitle: state.title,
+    lastMessage: state.lastMessage,
+    retryInfo: state.status === "retry" ? state.retryInfo : null,
+    startedAt: seconds(state.turnStartedAt ?? 0)
+  })
+
+const isTerminal = (status: SessionState["status"]) => status === "complete" || status === "error"
+
+export const planPushes = (
+  state: SessionState,
+  tenant: TenantState,
+  memory: PlannerMemory,
+  now: number,
+  settings: PlannerSettings
+): PlanResult => {
+  const intents: Array<Intent> = []
+  let nextDueAt: number | null = null
+  const dueAt = (at: number) => {
+    nextDueAt = nextDueAt === null ? at : Math.min(nextDueAt, at)
+  }
+  let next: PlannerMemory = memory
+  const bundleOf = (bundleId: string | null) => bundleId ?? settings.defaultBundleId
+
+  // Subagents get no activity or alerts of their own: the root shows their permissions.
+  if (state.parentId !== null || state.turn === 0) return { intents, memory, nextDueAt }
+
+  const oldestAsk = state.permissions.reduce<number | null>((min, p) => (min === null || p.askedAt < min ? p.askedAt : min), null)
+  const inGrace = state.status === "permission" && oldestAsk !== null && now < oldestAsk + settings.permissionGraceMs
+  if (inGrace) dueAt(oldestAsk! + settings.permissionGraceMs)
+
+  const content = contentStateOf(state)
+  const contentJson = JSON.stringify(content)
+  const causedBy = state.lastPosition
+
+  // Live Activity: update/end the registered activity, or push-to-start one.
+  if (!inGrace) {
+    if (state.activity !== null) {
+      const token = state.activity.token
+      const bundle = bundleOf(state.activity.bundleId)
+      const seen = memory.targets[token]
+      const alreadyEnded = seen !== undefined && seen.ended && seen.turn === state.turn
+      if (bundle !== null && !alreadyEnded && seen?.lastContent !== contentJson) {
+        const terminal = isTerminal(state.status)
+        const transition = terminal || state.status === "permission" || seen === undefined
+        if (seen !== undefined && seen.notBefore > now) dueAt(seen.notBefore)
+        else if (!transition && seen !== undefined && now < seen.lastSentAt + settings.throttleMs) dueAt(seen.lastSentAt + settings.throttleMs)
+        else {
+          intents.push({
+            token,
+            environment: state.activity.apnsEnv,
+            pushType: "liveactivity",
+            topic: topicFor(bundle, "liveactivity"),
+            priority: transition ? 10 : 5,
+            payload: terminal
+              ? buildLiveActivityEnd({ contentState: content, timestampSeconds: seconds(now) })
+              : buildLiveActivityUpdate({ contentState: content, timestampSeconds: seconds(now), staleDateSeconds: seconds(now) + 15 * 60 }),
+            event: terminal ? "end" : "update",
+            causedBy,
+            target: token,
+            content: contentJson,
+            turn: state.turn,
+            startedFor: null
+          })
+        }
+      }
+    } else {
+      // A turn that ended before any activity existed still gets one, showing the final
+      // state; the phone then registers its token and is sent the `end`.
+      for (const [deviceToken, device] of Object.entries(tenant.devices)) {
+        const pushToStart = device.pushToStartToken
+        const bundle = bundleOf(device.bundleId)
+        if (pushToStart === null || bundle === null || memory.started[deviceToken] === state.turn) continue
+        const seen = memory.targets[pushToStart]
+        if (seen !== undefined && seen.notBefore > now) {
+          dueAt(seen.notBefore)
+          continue
+        }
+        next = { ...next, started: { ...next.started, [deviceToken]: state.turn } }
+        intents.push({
+          token: pushToStart,
+          environment: device.apnsEnv,
+          pushType: "liveactivity",
+          topic: topicFor(bundle, "liveactivity"),
+          priority: 10,
+          payload: buildLiveActivityStart({
+            sessionId: state.sessionId,
+            contentState: content,
+            alert: { title: state.title || "OpenCode", body: state.lastMessage || "Working" },
+            timestampSeconds: seconds(now)
+          }),
+          event: "start",
+          causedBy,
+          target: pushToStart,
+          content: contentJson,
+          turn: state.turn,
+          startedFor: deviceToken
+        })
+      }
+    }
+  }
+
+  // Alerts, in order; a permission alert waits out the grace and is dropped if answered.
+  let alertsDone = memory.alertsDone
+  for (const alert of state.alerts) {
+    if (alert.seq <= alertsDone) continue
+    if (alert.eventType === "permission") {
+      const pending = state.permissions.some((p) => p.id === alert.permissionId)
+      if (!pending) {
+        alertsDone = alert.seq
+        continue
+      }
+      if (now < alert.at + settings.permissionGraceMs) {
+        dueAt(alert.at + settings.permissionGraceMs)
+        break
+      }
+    }
+    for (const [deviceToken, device] of Object.entries(tenant.devices)) {
+      const bundle = bundleOf(device.bundleId)
+      if (bundle === null || !device.events.includes(alert.eventType)) continue
+      intents.push({
+        token: deviceToken,
+        environment: device.apnsEnv,
+        pushType: "alert",
+        topic: topicFor(bundle, "alert"),
+        priority: 10,
+        collapseId: collapseIdFor(state.sessionId),
+        payload: buildAlertPayload({
+          alert: { title: alert.title, body: alert.body },
+          threadId: state.sessionId,
+          custom: { eventType: alert.eventType, sessionID: state.sessionId, serverID: null }
+        }),
+        event: alert.eventType,
+        causedBy: alert.position,
+        target: `alert:${alert.seq}:${deviceToken}`,
+        content: null,
+        turn: state.turn,
+        startedFor: null
+      })
+    }
+    alertsDone = alert.seq
+  }
+  next = { ...next, alertsDone }
+  return { intents, memory: next, nextDueAt }
+}
+
+export type Answer = "delivered" | "token-gone" | "retryable" | "misconfigured" | "rejected"
+
+/**
+ * Folds one APNs answer into memory. Retryable failures back off exponentially
+ * (with the sender's jitter) and leave the content unsent, so the retry carries
+ * whatever is newest by then. Other failures are final for that content.
+ */
+export const settlePush = (
+  memory: PlannerMemory,
+  intent: Intent,
+  answer: Answer,
+  retryAfterMs: number | null,
+  now: number,
+  jitter: number
+): { readonly memory: PlannerMemory; readonly nextDueAt: number | null } => {
+  if (intent.pushType === "alert") return { memory, nextDueAt: null }
+  const seen = memory.targets[intent.target]
+  if (answer === "retryable") {
+    const failures = (seen?.failures ?? 0) + 1
+    const backoff = retryAfterMs ?? Math.min(60_000, 1000 * 2 ** (failures - 1)) * (0.5 + jitter / 2)
+    const notBefore = now + Math.round(backoff)
+    const started = { ...memory.started }
+    if (intent.startedFor !== null) delete started[intent.startedFor]
+    return {
+      memory: {
+        ...memory,
+        started,
+        targets: {
+          ...memory.targets,
+          [intent.target]: { lastContent: seen?.lastContent ?? null, lastSentAt: seen?.lastSentAt ?? 0, turn: seen?.turn ?? intent.turn, ended: seen?.ended ?? false, failures, notBefore }
+        }
+      },
+      nextDueAt: notBefore
+    }
+  }
+  return {
+    memory: {
+      ...memory,
+      targets: {
+        ...memory.targets,
+        [intent.target]: {
+          lastContent: intent.content,
+          lastSentAt: now,
+          turn: intent.turn,
+          ended: intent.event === "end",
+          failures: 0,
+          notBefore: 0
+        }
+      }
+    },
+    nextDueAt: null
+  }
+}

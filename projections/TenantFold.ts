@@ -1,0 +1,78 @@
+import type { LoggedEvent } from "../domain/LoggedEvent.ts"
+import type { TenantState } from "../domain/SessionState.ts"
+
+/**
+ * Devices registered for a tenant, and which sessions are subagents of which
+ * (so a subagent's permission request can be shown on its root session).
+ */
+export interface FoldResult<S> {
+  readonly state: S
+  readonly applied: boolean
+  readonly reason: string | null
+}
+
+const record = (value: unknown): Record<string, any> => (typeof value === "object" && value !== null ? (value as Record<string, any>) : {})
+
+export const touchesTenant = (event: LoggedEvent): boolean => {
+  if (event.type === "pushline.device.registered" || event.type === "pushline.device.unregistered") return true
+  if (event.type === "pushline.token.invalidated") return true
+  if (event.type === "session.created" || event.type === "session.updated") {
+    return typeof record(record(record(event.payload).properties).info).parentID === "string"
+  }
+  return false
+}
+
+export const applyTenant = (state: TenantState, event: LoggedEvent): FoldResult<TenantState> => {
+  const payload = record(event.payload)
+  switch (event.type) {
+    case "pushline.device.registered": {
+      const device = {
+        bundleId: payload.bundleId ?? null,
+        apnsEnv: payload.apnsEnv === "sandbox" ? ("sandbox" as const) : ("production" as const),
+        pushToStartToken: payload.pushToStartToken ?? null,
+        events: Array.isArray(payload.events) ? payload.events : []
+      }
+      return { state: { ...state, devices: { ...state.devices, [payload.deviceToken]: device } }, applied: true, reason: null }
+    }
+    case "pushline.device.unregistered": {
+      if (!(payload.deviceToken in state.devices)) return { state, applied: false, reason: "device was not registered" }
+      const { [payload.deviceToken]: _removed, ...devices } = state.devices
+      return { state: { ...state, devices }, applied: true, reason: null }
+    }
+    case "pushline.token.invalidated": {
+      const token = String(payload.token)
+      let changed = false
+      const devices: Record<string, TenantState["devices"][string]> = {}
+      for (const [deviceToken, device] of Object.entries(state.devices)) {
+        if (deviceToken === token) {
+          changed = true
+          continue
+        }
+        if (device.pushToStartToken === token) {
+          changed = true
+          devices[deviceToken] = { ...device, pushToStartToken: null }
+        } else devices[deviceToken] = device
+      }
+      return changed ? { state: { ...state, devices }, applied: true, reason: null } : { state, applied: false, reason: "not a device token of this tenant" }
+    }
+    default: {
+      const info = record(record(payload.properties).info)
+      const parent = info.parentID
+      if (typeof parent !== "string" || typeof info.id !== "string" || state.parents[info.id] === parent) {
+        return { state, applied: false, reason: null }
+      }
+      return { state: { ...state, parents: { ...state.parents, [info.id]: parent } }, applied: true, reason: null }
+    }
+  }
+}
+
+/** The root of a session: follows parent links (bounded, in case of a cycle). */
+export const rootOf = (state: TenantState, sessionId: string): string => {
+  let current = sessionId
+  for (let i = 0; i < 16; i++) {
+    const parent = state.parents[current]
+    if (parent === undefined) return current
+    current = parent
+  }
+  return current
+}

@@ -1,0 +1,112 @@
+import { expect, layer } from "@effect/vitest"
+import { Effect, Option } from "effect"
+import { LocalApnsSimulator } from "../../src/apns/ApnsLive.ts"
+import type { RecordedPush } from "../../src/apns/simulator/ApnsSimulator.ts"
+import { isSessionFrame, readCapture } from "../support/captures.ts"
+import { pipelineLayer } from "../support/pipeline.ts"
+import { request, RelayUrl } from "../support/server.ts"
+import { uniqueTenant } from "../support/database.ts"
+
+const hex = (seed: string) => Buffer.from(seed.padEnd(32, "0").slice(0, 32)).toString("hex")
+
+interface Seen {
+  readonly type: string
+  readonly event: string
+  readonly status: string | undefined
+  readonly priority: string
+  readonly token: string
+}
+
+const describePush = (push: RecordedPush): Seen => ({
+  type: push.headers["apns-push-type"] ?? "",
+  event: push.payload.aps.event ?? push.payload.eventType ?? "",
+  status: push.payload.aps["content-state"]?.status,
+  priority: push.headers["apns-priority"] ?? "",
+  token: push.token
+})
+
+const pushesFor = (tokens: ReadonlyArray<string>) =>
+  Effect.map(LocalApnsSimulator, (sim) => Option.getOrThrow(sim).pushes.filter((p) => tokens.includes(p.token)))
+
+/** Waits until `done` holds for the pushes to these tokens, then a little more for stragglers. */
+const settle = (tokens: ReadonlyArray<string>, done: (pushes: ReadonlyArray<RecordedPush>) => boolean) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 150; i++) {
+      if (done(yield* pushesFor(tokens))) break
+      yield* Effect.sleep("100 millis")
+    }
+    yield* Effect.sleep("600 millis")
+    return (yield* pushesFor(tokens)).map(describePush)
+  })
+
+const setup = (label: string) =>
+  Effect.gen(function*() {
+    const base = yield* RelayUrl
+    const secret = `secret-${uniqueTenant(label)}`
+    const device = hex(`${label}-alert`)
+    const pushToStart = hex(`${label}-start`)
+    const activity = hex(`${label}-activity`)
+    const registered = yield* request(base, "POST", "/v1/device/register", { secret, deviceToken: device, pushToStartToken: pushToStart, apnsEnv: "sandbox" })
+    expect(registered.status).toBe(200)
+    return { base, secret, device, pushToStart, activity }
+  })
+
+/** Posts the capture as the bridge would: a few events at a time, as they happen. */
+const stream = (base: string, secret: string, frames: ReadonlyArray<Record<string, any>>) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < frames.length; i += 4) {
+      const response = yield* request(base, "POST", "/v1/opencode/events", { events: frames.slice(i, i + 4) }, { authorization: `Bearer ${secret}` })
+      expect(response.status).toBe(202)
+      yield* Effect.sleep("15 millis")
+    }
+  })
+
+const sessionOf = (frames: ReadonlyArray<Record<string, any>>) =>
+  frames.find((f) => f.payload?.type === "session.created")!.payload.properties.sessionID as string
+
+const captures: Array<[string, "complete" | "error"]> = [
+  ["text.global.jsonl", "complete"],
+  ["tool-allow.global.jsonl", "complete"],
+  ["retry429.global.jsonl", "complete"],
+  ["error400.global.jsonl", "error"]
+]
+
+layer(pipelineLayer(), { excludeTestServices: true, timeout: 120_000 })("captured OpenCode sessions through the real relay", (it) => {
+  for (const [capture, outcome] of captures) {
+    it.effect(`${capture}: push-to-start, then ${outcome}; a late activity token gets the end`, () =>
+      Effect.gen(function*() {
+        const { activity, base, device, pushToStart, secret } = yield* setup(capture.split(".")[0]!)
+        const frames = readCapture(capture).filter(isSessionFrame)
+        yield* stream(base, secret, frames)
+        const seen = yield* settle([device, pushToStart], (p) => p.some((x) => x.token === device))
+        expect(seen[0]).toMatchObject({ type: "liveactivity", event: "start", priority: "10", token: pushToStart })
+        expect(seen.filter((p) => p.event === "start")).toHaveLength(1)
+        expect(seen.filter((p) => p.type === "alert")).toEqual([{ type: "alert", event: outcome, status: undefined, priority: "10", token: device }])
+        expect(seen.some((p) => p.status === "permission")).toBe(false)
+
+        // The phone registers the started activity's token after the turn ended.
+        yield* request(base, "POST", "/v1/activity/register", { secret, sessionID: sessionOf(frames), activityToken: activity, apnsEnv: "sandbox" })
+        const late = yield* settle([activity], (p) => p.length > 0)
+        expect(late).toEqual([{ type: "liveactivity", event: "end", status: outcome, priority: "10", token: activity }])
+      }))
+
+    it.effect(`${capture}: with an activity token, updates end in ${outcome}, never older after newer`, () =>
+      Effect.gen(function*() {
+        const { activity, base, device, pushToStart, secret } = yield* setup(`${capture.split(".")[0]}-act`)
+        const frames = readCapture(capture).filter(isSessionFrame)
+        yield* request(base, "POST", "/v1/activity/register", { secret, sessionID: sessionOf(frames), activityToken: activity, apnsEnv: "sandbox" })
+        yield* stream(base, secret, frames)
+        const seen = yield* settle([device, pushToStart, activity], (p) => p.some((x) => x.token === device))
+        const live = seen.filter((p) => p.token === activity)
+        expect(seen.filter((p) => p.token === pushToStart)).toEqual([])
+        expect(live.at(-1)).toEqual({ type: "liveactivity", event: "end", status: outcome, priority: "10", token: activity })
+        expect(live.filter((p) => p.event === "end")).toHaveLength(1)
+        expect(live.slice(0, -1).every((p) => p.event === "update" && (p.status === "working" || p.status === "retry"))).toBe(true)
+        expect(seen.some((p) => p.status === "permission")).toBe(false)
+        expect(seen.filter((p) => p.type === "alert").map((p) => p.event)).toEqual([outcome])
+        const pushes = yield* pushesFor([activity])
+        const stamps = pushes.map((p) => p.payload.aps.timestamp as number)
+        expect(stamps).toEqual([...stamps].sort((a, b) => a - b))
+      }))
+  }
+})
