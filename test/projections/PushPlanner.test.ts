@@ -1,0 +1,91 @@
+import { describe, expect, it } from "@effect/vitest"
+import type { SessionState, TenantState } from "../../domain/SessionState.ts"
+import { initialMemory, type PlannerMemory, planPushes, settlePush } from "../../projections/PushPlanner.ts"
+import { asked, busy, foldAll, idle, pushline, replied, T0, text } from "./support.ts"
+
+const settings = { throttleMs: 10_000, permissionGraceMs: 5_000, defaultBundleId: "com.example.app" }
+const tenant: TenantState = {
+  devices: { aaaa: { bundleId: null, apnsEnv: "sandbox", pushToStartToken: "bbbb", events: ["complete", "permission", "error"] } },
+  parents: {}
+}
+const withActivity = (state: SessionState): SessionState => ({ ...state, activity: { token: "cccc", apnsEnv: "sandbox", bundleId: null } })
+
+/** Plans at `now` and records every push as delivered, like the sender does. */
+const step = (state: SessionState, memory: PlannerMemory, now: number) => {
+  const plan = planPushes(state, tenant, memory, now, settings)
+  let next = plan.memory
+  for (const intent of plan.intents) next = settlePush(next, intent, "delivered", null, now, 0.5).memory
+  const pushes = plan.intents.map((i) => `${i.event}:${i.token}:p${i.priority}:${JSON.parse(i.content ?? "{}").status ?? "-"}`)
+  return { pushes, memory: next, nextDueAt: plan.nextDueAt }
+}
+
+describe("push planner", () => {
+  it("push-to-start once per turn when no activity token is known", () => {
+    const { state } = foldAll([busy(0)])
+    const first = step(state, initialMemory(), T0 + 100)
+    expect(first.pushes).toEqual(["start:bbbb:p10:working"])
+    expect(step(state, first.memory, T0 + 200).pushes).toEqual([])
+  })
+
+  it("throttles progress to one push per window and always sends the trailing state", () => {
+    const s1 = withActivity(foldAll([busy(0), text("one", 10)]).state)
+    const a = step(s1, initialMemory(), T0 + 100)
+    expect(a.pushes).toEqual(["update:cccc:p10:working"]) // first push to a token brings it up to date at once
+    const s2 = withActivity(foldAll([busy(0), text("one", 10), text("two", 200)]).state)
+    const b = step(s2, a.memory, T0 + 300)
+    expect(b.pushes).toEqual([])
+    expect(b.nextDueAt).toBe(T0 + 100 + 10_000)
+    const c = step(s2, b.memory, T0 + 10_100)
+    expect(c.pushes).toEqual(["update:cccc:p5:working"])
+    expect(step(s2, c.memory, T0 + 20_000).pushes).toEqual([]) // nothing new, nothing sent
+  })
+
+  it("transitions go at once with priority 10; the end carries the final state; nothing after it", () => {
+    const working = withActivity(foldAll([busy(0), text("one", 10)]).state)
+    const a = step(working, initialMemory(), T0 + 100)
+    const done = withActivity(foldAll([busy(0), text("one", 10), idle(500)]).state)
+    const b = step(done, a.memory, T0 + 600)
+    expect(b.pushes).toEqual(["end:cccc:p10:complete", "complete:aaaa:p10:-"])
+    expect(step({ ...done, title: "late title" }, b.memory, T0 + 700).pushes).toEqual([])
+  })
+
+  it("a permission answered within the grace is never pushed; one still pending after it is", () => {
+    const events = [busy(0), asked("per_1", 1000)]
+    const waiting = withActivity(foldAll(events).state)
+    const a = step(waiting, initialMemory(), T0 + 1100)
+    expect(a.pushes).toEqual([])
+    expect(a.nextDueAt).toBe(T0 + 6000)
+    const answered = withActivity(foldAll([...events, replied("per_1", 1200)]).state)
+    const b = step(answered, a.memory, T0 + 1300)
+    expect(b.pushes).toEqual(["update:cccc:p10:working"])
+    const c = step(answered, b.memory, T0 + 7000)
+    expect(c.pushes).toEqual([])
+
+    const stillWaiting = step(waiting, initialMemory(), T0 + 6000)
+    expect(stillWaiting.pushes).toEqual(["update:cccc:p10:permission", "permission:aaaa:p10:-"])
+  })
+
+  it("a retryable failure backs off and the retry carries the newest state", () => {
+    const s1 = withActivity(foldAll([busy(0), text("one", 10)]).state)
+    const plan = planPushes(s1, tenant, initialMemory(), T0 + 100, settings)
+    const failed = settlePush(plan.memory, plan.intents[0]!, "retryable", null, T0 + 100, 0)
+    expect(failed.nextDueAt).toBe(T0 + 100 + 500)
+    const s2 = withActivity(foldAll([busy(0), text("one", 10), idle(300)]).state)
+    expect(step(s2, failed.memory, T0 + 400).pushes).toEqual(["complete:aaaa:p10:-"])
+    expect(step(s2, failed.memory, T0 + 700).pushes).toEqual(["end:cccc:p10:complete", "complete:aaaa:p10:-"])
+  })
+
+  it("subagents get no pushes of their own", () => {
+    const child = { ...foldAll([busy(0, "ses_child")], "ses_child").state, parentId: "ses_root" }
+    expect(step(child, initialMemory(), T0 + 100).pushes).toEqual([])
+  })
+
+  it("an activity token registered after the end gets the final state as an end", () => {
+    const token = { activityToken: "cccc", apnsEnv: "sandbox", bundleId: null, sessionID: "ses_root" }
+    const ended = foldAll([busy(0), idle(10)]).state
+    const started = step(ended, initialMemory(), T0 + 50)
+    expect(started.pushes).toEqual(["start:bbbb:p10:complete", "complete:aaaa:p10:-"])
+    const registered = foldAll([busy(0), idle(10), pushline("pushline.activity.registered", token, 100)]).state
+    expect(step(registered, started.memory, T0 + 150).pushes).toEqual(["end:cccc:p10:complete"])
+  })
+})
