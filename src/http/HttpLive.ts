@@ -7,11 +7,12 @@ import { HealthLive } from "../health/Http.ts"
 import { IngestLive } from "../ingest/Http.ts"
 import { LegacyLive } from "../legacy/Http.ts"
 import { RegistrationsLive } from "../registrations/Http.ts"
+import { SessionsLive } from "../sessions/Http.ts"
 import { AuthenticationLive } from "./Authentication.ts"
 import { PushlineApi } from "./PushlineApi.ts"
 
 export const ApiLive = HttpApiBuilder.api(PushlineApi).pipe(
-  Layer.provide([HealthLive, RegistrationsLive, LegacyLive, IngestLive]),
+  Layer.provide([HealthLive, RegistrationsLive, LegacyLive, IngestLive, SessionsLive]),
   Layer.provide(AuthenticationLive)
 )
 

@@ -3,15 +3,18 @@ import { HealthApi } from "../health/Api.ts"
 import { IngestApi } from "../ingest/Api.ts"
 import { LegacyApi } from "../legacy/Api.ts"
 import { RegistrationsApi } from "../registrations/Api.ts"
-import { BadRequest, DatabaseUnavailable, PayloadTooLarge, Unauthorized } from "./ApiErrors.ts"
+import { SessionsApi } from "../sessions/Api.ts"
+import { BadRequest, DatabaseUnavailable, NotFound, PayloadTooLarge, Unauthorized } from "./ApiErrors.ts"
 
 export class PushlineApi extends HttpApi.make("pushline")
   .add(HealthApi)
   .add(RegistrationsApi)
   .add(LegacyApi)
   .add(IngestApi)
+  .add(SessionsApi)
   .addError(BadRequest)
   .addError(Unauthorized)
+  .addError(NotFound)
   .addError(PayloadTooLarge)
   .addError(DatabaseUnavailable)
   .annotate(OpenApi.Title, "Pushline")

@@ -9,6 +9,10 @@ import { idempotencyKeyOf, pushlineLogEvent } from "../http/PushlineEvents.ts"
 import { PushlineApi } from "../http/PushlineApi.ts"
 import { readBody } from "../http/RequestBody.ts"
 import { LegacyEventBody, LegacyEventResult } from "./Api.ts"
+import { awaitPushes } from "./awaitPushes.ts"
+
+/** The seed relay answered after sending; we wait this long for the sender at most. */
+const LEGACY_WAIT_MS = 2000
 
 export const LegacyLive = HttpApiBuilder.group(PushlineApi, "legacy", (handlers) =>
   handlers.handleRaw("postLegacyEvent", ({ request }) =>
@@ -23,10 +27,13 @@ export const LegacyLive = HttpApiBuilder.group(PushlineApi, "legacy", (handlers)
         body: body.body ?? null,
         contentState: body.contentState ?? null
       })
-      const logEvent = yield* pushlineLogEvent(tenantOf(body.secret), body.sessionID, event, idempotencyKeyOf(request.headers))
-      yield* orUnavailable(appendEvents([logEvent]))
-      // Until the sender exists nothing is pushed for it.
-      return new LegacyEventResult({ ok: true, sent: 0, failed: 0 })
+      const tenant = tenantOf(body.secret)
+      const logEvent = yield* pushlineLogEvent(tenant, body.sessionID, event, idempotencyKeyOf(request.headers))
+      const appended = yield* orUnavailable(appendEvents([logEvent]))
+      const position = appended.appended[0]?.position
+      if (position === undefined) return new LegacyEventResult({ ok: true, sent: 0, failed: 0 })
+      const { failed, sent } = yield* orUnavailable(awaitPushes(tenant, body.sessionID, position, LEGACY_WAIT_MS))
+      return new LegacyEventResult({ ok: true, sent, failed })
     })
   )
 )

@@ -26,7 +26,9 @@ layer(testServerLayer(), { excludeTestServices: true })("GET /health and the API
         "/v1/device/register",
         "/v1/device/unregister",
         "/v1/event",
-        "/v1/opencode/events"
+        "/v1/opencode/events",
+        "/v1/sessions",
+        "/v1/sessions/{sessionID}"
       ])
       const docs = yield* request(base, "GET", "/docs")
       expect(docs.status).toBe(200)

@@ -1,0 +1,49 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect } from "effect"
+import type { SessionState } from "../../domain/SessionState.ts"
+import { contentStateOf } from "../../projections/PushPlanner.ts"
+import { NotFound } from "../http/ApiErrors.ts"
+import { Tenant } from "../http/Authentication.ts"
+import { orUnavailable } from "../http/Persistence.ts"
+import { PushlineApi } from "../http/PushlineApi.ts"
+import { LastDelivery, SessionList, SessionResponse, SessionView } from "./Api.ts"
+import { findSessions, type SessionRow } from "./Repo.ts"
+
+const toView = (row: SessionRow): SessionView => {
+  const state = row.state as SessionState
+  const started = (row.memory?.started ?? {}) as Record<string, number>
+  const delivery = row.last_delivery
+  return new SessionView({
+    sessionID: row.session_id,
+    parentID: state.parentId,
+    contentState: contentStateOf(state),
+    lifecycle: {
+      state: state.turn === 0 ? "idle" : state.status === "complete" || state.status === "error" ? "ended" : "active",
+      turn: state.turn,
+      activityTokenKnown: state.activity !== null,
+      pushToStartUsed: Object.values(started).includes(state.turn),
+      pendingPermissions: state.permissions.length
+    },
+    updatedAt: new Date(row.updated_at).toISOString(),
+    lastDelivery: delivery === null || delivery === undefined
+      ? null
+      : new LastDelivery({ ...delivery, attemptedAt: new Date(delivery.attemptedAt).toISOString() })
+  })
+}
+
+export const SessionsLive = HttpApiBuilder.group(PushlineApi, "sessions", (handlers) =>
+  handlers
+    .handle("listSessions", () =>
+      Effect.gen(function*() {
+        const rows = yield* orUnavailable(findSessions(yield* Tenant, null))
+        return new SessionList({ ok: true, sessions: rows.map(toView) })
+      }))
+    .handle("getSession", ({ path }) =>
+      Effect.gen(function*() {
+        const rows = yield* orUnavailable(findSessions(yield* Tenant, path.sessionID, 1))
+        const row = rows[0]
+        // Another tenant's session is indistinguishable from one that does not exist.
+        if (row === undefined) return yield* Effect.fail(NotFound.because(`no session ${path.sessionID} for this secret`))
+        return new SessionResponse({ ok: true, session: toView(row) })
+      }))
+)
