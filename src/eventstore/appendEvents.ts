@@ -2,7 +2,10 @@ import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import type { NewEvent } from "../../domain/LoggedEvent.ts"
 
-/** Wakes projectors; they also poll, so a lost notification only delays them. */
+/**
+ * Wakes projectors; they also poll, so a lost notification only delays them.
+ * The payload must not be empty: @effect/sql-pg's listen drops empty payloads.
+ */
 export const EVENTS_CHANNEL = "pushline_events"
 
 export interface AppendResult {
@@ -41,7 +44,7 @@ export const appendEvents = (events: ReadonlyArray<NewEvent>) =>
           order by ordinality
           on conflict (tenant, event_id) do nothing
           returning position, event_id`
-        if (result.length > 0) yield* sql`select pg_notify(${EVENTS_CHANNEL}, '')`
+        if (result.length > 0) yield* sql`select pg_notify(${EVENTS_CHANNEL}, 'appended')`
         return result
       })
     )

@@ -156,7 +156,7 @@ export const projectBatch = (
             on conflict (position) do update set applied = excluded.applied, reason = excluded.reason`
         }
         yield* advanceCheckpoint(projector, from, to)
-        if (options.markDue && sessionUpdates.length > 0) yield* sql`select pg_notify(${SENDER_CHANNEL}, '')`
+        if (options.markDue && sessionUpdates.length > 0) yield* sql`select pg_notify(${SENDER_CHANNEL}, 'due')`
         return {
           events: events.length,
           changedSessions: [...changedSessions.values()].map(({ sessionId, tenant }) => ({ tenant, sessionId }))

@@ -11,6 +11,8 @@ export { freePort }
 export interface RelayProcess {
   readonly url: string
   readonly port: number
+  /** The current relay process's pid. */
+  readonly pid: () => number
   /** Everything the current process printed so far. */
   readonly output: () => string
   readonly kill: (signal?: NodeJS.Signals) => Promise<void>
@@ -74,6 +76,7 @@ export const startRelayProcess = async (options: RelayProcessOptions): Promise<R
   return {
     url,
     port,
+    pid: () => child?.pid ?? 0,
     output: () => log,
     kill,
     restart: launch,

@@ -1,0 +1,166 @@
+/**
+ * End to end under load: many sessions stream OpenCode events into the real
+ * relay process (real PostgreSQL, APNs simulator on loopback); measures the
+ * time from the ingest acknowledgement to the simulator receiving the push,
+ * for transitions (a turn's end: `end` push) and throttled progress updates,
+ * plus pushes/s and the relay's memory per active session.
+ *
+ *   npm run bench:e2e                       # 1000 sessions, 2000 events/s for 20 s
+ *   SESSIONS=200 RATE=500 SECONDS=10 npm run bench:e2e
+ */
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { ApnsSimulator } from "../src/apns/simulator/ApnsSimulator.ts"
+import { generateSigningKey } from "../src/apns/simulator/localKeys.ts"
+import { startCluster } from "../src/db/EmbeddedPostgres.ts"
+import { startRelayProcess } from "../test/support/relay.ts"
+
+const SESSIONS = Number(process.env.SESSIONS ?? 1000)
+const RATE = Number(process.env.RATE ?? 2000)
+const SECONDS = Number(process.env.SECONDS ?? 20)
+const TICK_MS = 50
+const secret = "bench-e2e-secret-0123456789"
+const token = (s: number) => `ac${s.toString(16).padStart(62, "0")}`
+const sessionId = (s: number) => `ses_bench_${s}`
+
+const percentile = (values: Array<number>, p: number) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN
+}
+
+const rssKb = (pid: number) => {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? Number.NaN)
+  } catch {
+    return Number.NaN
+  }
+}
+
+const post = async (url: string, pathName: string, body: unknown, headers: Record<string, string> = {}) => {
+  const response = await fetch(`${url}${pathName}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) })
+  await response.arrayBuffer()
+  return response.status
+}
+
+const main = async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pushline-bench-e2e-"))
+  fs.chmodSync(dir, 0o755)
+  const cluster = await startCluster({ dataDir: path.join(dir, "db"), fsync: true })
+  const key = generateSigningKey()
+  const simulator = await ApnsSimulator.start({ keys: [key] })
+  fs.writeFileSync(path.join(dir, "ca.pem"), simulator.certificate.certPem)
+  fs.writeFileSync(path.join(dir, "key.p8"), key.privateKeyPem)
+  const relay = await startRelayProcess({
+    databaseUrl: cluster.cluster.url,
+    env: {
+      APNS_HOST: simulator.host,
+      APNS_CA_FILE: path.join(dir, "ca.pem"),
+      APNS_TEAM_ID: key.teamId,
+      APNS_KEY_ID: key.keyId,
+      APNS_PRIVATE_KEY_FILE: path.join(dir, "key.p8"),
+      APNS_DEFAULT_BUNDLE_ID: "com.example.app"
+    }
+  })
+  console.log(`bench:e2e: ${SESSIONS} sessions, ${RATE} events/s for ${SECONDS} s, throttle 10 s, ${os.cpus().length} cores`)
+  try {
+    const auth = { authorization: `Bearer ${secret}` }
+    for (let s = 0; s < SESSIONS; s += 50) {
+      await Promise.all(Array.from({ length: Math.min(50, SESSIONS - s) }, (_, i) =>
+        post(relay.url, "/v1/activity/register", { secret, sessionID: sessionId(s + i), activityToken: token(s + i), apnsEnv: "sandbox" })))
+    }
+    await new Promise((r) => setTimeout(r, 1000))
+    const baselineRss = rssKb(relay.pid())
+
+    // What each session's token received, and when.
+    const received = new Map<string, Array<{ at: number; step: number; event: string }>>()
+    simulator.onPush((push) => {
+      const list = received.get(push.token) ?? []
+      const step = Number(/step (\d+)/.exec(push.payload.aps["content-state"]?.lastMessage ?? "")?.[1] ?? 0)
+      list.push({ at: performance.now(), step, event: push.payload.aps.event })
+      received.set(push.token, list)
+    })
+
+    // Each session: busy, texts "step i", and idle at its own random moment in the window.
+    const endsAtTick = Array.from({ length: SESSIONS }, () => 1 + Math.floor(Math.random() * (SECONDS * 1000 / TICK_MS - 2)))
+    const nextStep = new Array<number>(SESSIONS).fill(0)
+    const ended = new Array<boolean>(SESSIONS).fill(false)
+    const acks: Array<{ s: number; step: number; at: number; kind: "text" | "idle" }> = []
+    let seq = 0
+    let cursor = 0
+    const idFor = () => {
+      seq++
+      return `evt_${((Date.now() * 0x1000 + (seq % 0x1000)) % 2 ** 48).toString(16).padStart(12, "0")}b${seq}`
+    }
+    const ticks = (SECONDS * 1000) / TICK_MS
+    const perTick = Math.round((RATE * TICK_MS) / 1000)
+    let sent = 0
+    let peakRss = baselineRss
+    const started = performance.now()
+    for (let tick = 0; tick < ticks; tick++) {
+      const tickStart = performance.now()
+      const batch: Array<Record<string, unknown>> = []
+      const meta: Array<{ s: number; step: number; kind: "text" | "idle" }> = []
+      for (let k = 0; k < perTick; k++) {
+        // Round-robin over the sessions still running, so the offered rate stays at RATE.
+        let s = cursor++ % SESSIONS
+        for (let tries = 0; ended[s] && tries < SESSIONS; tries++) s = cursor++ % SESSIONS
+        if (ended[s]) break
+        const step = nextStep[s]!
+        if (step === 0) {
+          batch.push({ id: idFor(), type: "session.status", properties: { sessionID: sessionId(s), status: { type: "busy" } } })
+        } else if (tick >= endsAtTick[s]!) {
+          batch.push({ id: idFor(), type: "session.status", properties: { sessionID: sessionId(s), status: { type: "idle" } } })
+          ended[s] = true
+          meta.push({ s, step, kind: "idle" })
+        } else {
+          batch.push({ id: idFor(), type: "message.part.updated", properties: { sessionID: sessionId(s), part: { type: "text", messageID: "m", text: `step ${step}` } } })
+          meta.push({ s, step, kind: "text" })
+        }
+        nextStep[s] = step + 1
+      }
+      void post(relay.url, "/v1/opencode/events", { events: batch }, auth).then((status) => {
+        if (status !== 202) throw new Error(`ingest answered ${status}`)
+        const at = performance.now()
+        for (const m of meta) acks.push({ ...m, at })
+      })
+      sent += batch.length
+      if (tick % 20 === 0) peakRss = Math.max(peakRss, rssKb(relay.pid()))
+      const wait = TICK_MS - (performance.now() - tickStart)
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+    }
+    const loadSeconds = (performance.now() - started) / 1000
+    await new Promise((r) => setTimeout(r, 12_000)) // trailing pushes of the last throttle windows
+
+    const transitions: Array<number> = []
+    const progress: Array<number> = []
+    for (const ack of acks) {
+      const pushes = received.get(token(ack.s)) ?? []
+      if (ack.kind === "idle") {
+        const end = pushes.find((p) => p.event === "end")
+        if (end !== undefined) transitions.push(end.at - ack.at)
+      } else {
+        // The first push that shows this step or a newer one.
+        const shown = pushes.find((p) => p.step >= ack.step && p.at >= ack.at - 1)
+        if (shown !== undefined) progress.push(shown.at - ack.at)
+      }
+    }
+    const totalPushes = [...received.values()].reduce((n, list) => n + list.length, 0)
+    const missingEnds = Array.from({ length: SESSIONS }, (_, s) => s).filter((s) => ended[s] && !(received.get(token(s)) ?? []).some((p) => p.event === "end")).length
+    console.log(`load     : ${sent} events in ${loadSeconds.toFixed(1)} s = ${(sent / loadSeconds).toFixed(0)} events/s offered`)
+    console.log(`transitions (ack -> end push at the simulator): n=${transitions.length} p50 ${percentile(transitions, 50).toFixed(1)} ms, p99 ${percentile(transitions, 99).toFixed(1)} ms (target p99 <= 50 ms); missing ends ${missingEnds}`)
+    console.log(`throttled updates (ack -> first push showing it): n=${progress.length} p50 ${percentile(progress, 50).toFixed(0)} ms, p99 ${percentile(progress, 99).toFixed(0)} ms (bounded by the 10 s window)`)
+    console.log(`pushes   : ${totalPushes} in ${(loadSeconds + 12).toFixed(1)} s = ${(totalPushes / (loadSeconds + 12)).toFixed(0)} pushes/s`)
+    console.log(`memory   : relay RSS ${(baselineRss / 1024).toFixed(0)} MiB idle, ${(peakRss / 1024).toFixed(0)} MiB peak = ${(((peakRss - baselineRss) * 1024) / SESSIONS).toFixed(0)} bytes per active session`)
+  } finally {
+    await relay.stop()
+    await simulator.close()
+    await cluster.stop()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+main().then(() => process.exit(0), (error) => {
+  console.error(error)
+  process.exit(1)
+})
