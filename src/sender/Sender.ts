@@ -48,7 +48,10 @@ export class Sender extends Context.Tag("pushline/Sender")<Sender, {
       const handle = (claim: ClaimedSession) =>
         Effect.gen(function*() {
           const now = yield* Clock.currentTimeMillis
-          if (claim.session === null || claim.session === undefined) return yield* releaseSession(claim, claim.memory, null)
+          // No projected state yet (should not happen): look again shortly rather than settle.
+          if (claim.session === null || claim.session === undefined) {
+            return yield* releaseSession({ ...claim, causedBy: null }, claim.memory, now + 200)
+          }
           const plan = planner.plan({
             tenant: claim.tenant,
             sessionId: claim.sessionId,

@@ -20,15 +20,7 @@ export interface ClaimedSession {
 export const claimDueSessions = (limit: number, leaseSeconds: number) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const rows = yield* sql<{
-      tenant: string
-      session_id: string
-      memory: unknown
-      version: string
-      caused_by: string | null
-      state: unknown
-      registrations: unknown
-    }>`
+    const claimed = yield* sql<{ tenant: string; session_id: string; memory: unknown; version: string; caused_by: string | null }>`
       with due as (
         select tenant, session_id from sender_sessions
         where due_at <= now()
@@ -40,18 +32,29 @@ export const claimDueSessions = (limit: number, leaseSeconds: number) =>
         set due_at = now() + make_interval(secs => ${leaseSeconds}), updated_at = now()
       from due
       where s.tenant = due.tenant and s.session_id = due.session_id
-      returning s.tenant, s.session_id, s.memory, s.version::text as version, s.caused_by::text as caused_by,
-        (select state from session_states st where st.tenant = s.tenant and st.session_id = s.session_id) as state,
-        (select state from tenant_registrations r where r.tenant = s.tenant) as registrations`
-    return rows.map((row): ClaimedSession => ({
-      tenant: row.tenant,
-      sessionId: row.session_id,
-      memory: row.memory,
-      version: row.version,
-      causedBy: row.caused_by,
-      session: row.state,
-      registrations: row.registrations
-    }))
+      returning s.tenant, s.session_id, s.memory, s.version::text as version, s.caused_by::text as caused_by`
+    if (claimed.length === 0) return []
+    // A separate statement, so a fresh snapshot: the claim may have followed a row the
+    // projector updated after the claim statement began, and must not plan on older state.
+    const keys = JSON.stringify(claimed.map((row) => ({ tenant: row.tenant, session_id: row.session_id })))
+    const states = yield* sql<{ tenant: string; session_id: string; state: unknown; registrations: unknown }>`
+      select k.tenant, k.session_id, st.state, r.state as registrations
+      from jsonb_to_recordset(${keys}::jsonb) as k(tenant text, session_id text)
+      left join session_states st on st.tenant = k.tenant and st.session_id = k.session_id
+      left join tenant_registrations r on r.tenant = k.tenant`
+    const byKey = new Map(states.map((row) => [`${row.tenant}\u0000${row.session_id}`, row]))
+    return claimed.map((row): ClaimedSession => {
+      const loaded = byKey.get(`${row.tenant}\u0000${row.session_id}`)
+      return {
+        tenant: row.tenant,
+        sessionId: row.session_id,
+        memory: row.memory,
+        version: row.version,
+        causedBy: row.caused_by,
+        session: loaded?.state ?? null,
+        registrations: loaded?.registrations ?? null
+      }
+    })
   })
 
 /**
