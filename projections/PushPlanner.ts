@@ -93,7 +93,7 @@ export const planPushes = (
   const bundleOf = (bundleId: string | null) => bundleId ?? settings.defaultBundleId
 
   // Subagents get no activity or alerts of their own: the root shows their permissions.
-  if (state.parentId !== null || state.turn === 0) return { intents, memory, nextDueAt }
+  if (state.parentId !== null) return { intents, memory, nextDueAt }
 
   const oldestAsk = state.permissions.reduce<number | null>((min, p) => (min === null || p.askedAt < min ? p.askedAt : min), null)
   const inGrace = state.status === "permission" && oldestAsk !== null && now < oldestAsk + settings.permissionGraceMs
@@ -103,8 +103,8 @@ export const planPushes = (
   const contentJson = JSON.stringify(content)
   const causedBy = state.lastPosition
 
-  // Live Activity: update/end the registered activity, or push-to-start one.
-  if (!inGrace) {
+  // Live Activity (once a turn has started): update/end the registered activity, or push-to-start one.
+  if (!inGrace && state.turn > 0) {
     if (state.activity !== null) {
       const token = state.activity.token
       const bundle = bundleOf(state.activity.bundleId)
