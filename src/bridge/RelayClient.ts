@@ -1,0 +1,69 @@
+import { Data, Effect } from "effect"
+
+/**
+ * One POST of spooled items to the relay's `/v1/opencode/events`. The items are
+ * already JSON lines, so the body is assembled without parsing them again.
+ */
+export type PostResult = Data.TaggedEnum<{
+  /** Committed by the relay (202). */
+  Accepted: { readonly accepted: number; readonly duplicates: number }
+  /** Worth trying again later: network error, timeout, 429, 5xx, 503. */
+  Unavailable: { readonly reason: string }
+  /** The secret is wrong (401): nothing will be accepted until it is fixed. */
+  Unauthorized: { readonly reason: string }
+  /** The body is too large (413): send fewer at once. */
+  TooLarge: { readonly reason: string }
+  /** The relay refused the batch as invalid (400); `index` names the item when it says which. */
+  Invalid: { readonly reason: string; readonly index: number | undefined }
+}>
+export const PostResult = Data.taggedEnum<PostResult>()
+
+export interface RelayTarget {
+  readonly url: string
+  readonly secret: string
+  readonly serverID?: string | undefined
+  readonly timeoutMs?: number | undefined
+}
+
+export const postBatch = (target: RelayTarget, lines: ReadonlyArray<string>): Effect.Effect<PostResult> =>
+  Effect.promise(async (signal) => {
+    const body = `{${target.serverID === undefined ? "" : `"serverID":${JSON.stringify(target.serverID)},`}"events":[${lines.join(",")}]}`
+    let response: Response
+    let text: string
+    try {
+      response = await fetch(new URL("/v1/opencode/events", target.url), {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${target.secret}` },
+        body,
+        signal: AbortSignal.any([signal, AbortSignal.timeout(target.timeoutMs ?? 10_000)])
+      })
+      text = await response.text()
+    } catch (error) {
+      return PostResult.Unavailable({ reason: describe(error) })
+    }
+    let parsed: any = undefined
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      // not JSON: reported as text below
+    }
+    const reason = typeof parsed?.error === "string" ? parsed.error : `HTTP ${response.status} ${text.slice(0, 200)}`
+    if (response.status === 202 || (response.ok && parsed?.ok === true)) {
+      return PostResult.Accepted({ accepted: Number(parsed?.accepted ?? lines.length), duplicates: Number(parsed?.duplicates ?? 0) })
+    }
+    if (response.status === 401 || response.status === 403) return PostResult.Unauthorized({ reason })
+    if (response.status === 413) return PostResult.TooLarge({ reason })
+    if (response.status === 400) {
+      const match = /events\[(\d+)\]/.exec(reason)
+      return PostResult.Invalid({ reason, index: match === null ? undefined : Number(match[1]) })
+    }
+    return PostResult.Unavailable({ reason })
+  })
+
+const describe = (error: unknown): string => {
+  if (error instanceof Error) {
+    const cause = (error as { cause?: unknown }).cause
+    return cause instanceof Error ? `${error.message}: ${cause.message}` : error.message
+  }
+  return String(error)
+}
