@@ -84,9 +84,10 @@ export const foldLegacyPost = (view: SessionView, event: LoggedEvent): Folded<Se
   }
 }
 
+/** Shows a legacy permission at once, beside OpenCode's pending ones (replacing an earlier legacy one). */
 const showPermission = (view: SessionView, text: string | null, event: LoggedEvent): SessionView => ({
   ...view,
-  permissions: [{
+  permissions: [...view.permissions.filter((p) => !p.immediate), {
     id: `legacy:${event.eventId}`,
     label: trimLastMessage(text ?? "Permission needed"),
     sessionId: view.sessionId,
