@@ -14,12 +14,14 @@ export interface OpenCodeDriver {
   readonly replyPermission: (directory: string, requestID: string, reply: "once" | "always" | "reject") => Promise<void>
   readonly abort: (directory: string, sessionID: string) => Promise<void>
   readonly status: () => Promise<Record<string, { type: string }>>
+  /** The first request for a directory loads its plugins (and may install their dependencies: slow). */
+  readonly warmUp: (directory: string, timeoutMs: number) => Promise<void>
 }
 
 const TIMEOUT_MS = 10_000
 
 export const openCodeDriver = (baseUrl: string, authorization?: string): OpenCodeDriver => {
-  const call = async (method: string, path: string, directory: string | undefined, body?: unknown) => {
+  const call = async (method: string, path: string, directory: string | undefined, body?: unknown, timeoutMs = TIMEOUT_MS) => {
     const response = await fetch(`${baseUrl}${path}`, {
       method,
       headers: {
@@ -28,7 +30,7 @@ export const openCodeDriver = (baseUrl: string, authorization?: string): OpenCod
         ...(authorization === undefined ? {} : { authorization })
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(TIMEOUT_MS)
+      signal: AbortSignal.timeout(timeoutMs)
     })
     const text = await response.text()
     if (!response.ok) throw new Error(`${method} ${path} -> ${response.status}: ${text}`)
@@ -45,7 +47,10 @@ export const openCodeDriver = (baseUrl: string, authorization?: string): OpenCod
     abort: async (directory, sessionID) => {
       await call("POST", `/session/${sessionID}/abort`, directory, {})
     },
-    status: async () => await call("GET", "/session/status", undefined)
+    status: async () => await call("GET", "/session/status", undefined),
+    warmUp: async (directory, timeoutMs) => {
+      await call("GET", "/session", directory, undefined, timeoutMs)
+    }
   }
 }
 

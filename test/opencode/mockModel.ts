@@ -27,7 +27,7 @@ export const ANSWERS = {
   toolDone: "The command printed hello-from-tool. Done.",
   toolRejected: "The command was not run.",
   recovered: "Recovered after rate limiting.",
-  slowFinal: "Slow answer finished."
+  slowFinal: " Slow answer finished."
 } as const
 
 export const SLOW_CHUNKS = 24
@@ -102,7 +102,8 @@ export const startMockModel = async (): Promise<MockModel> => {
     }
     if (prompt.includes("SLOW")) {
       requests.push("slow")
-      const deltas = Array.from({ length: SLOW_CHUNKS }, (_, i) => ({ content: `step ${i + 1}. ` }))
+      // Short pieces, so the whole answer stays under the activity's ~120 characters.
+      const deltas = Array.from({ length: SLOW_CHUNKS }, () => ({ content: "." }))
       return stream(res, [...deltas, { content: ANSWERS.slowFinal }], "stop", SLOW_INTERVAL_MS)
     }
     requests.push(prompt.includes("FAIL429") ? "recovered" : "text")
