@@ -104,7 +104,8 @@ export const recordAnswer = (
     case "delivered":
       return { memory: withToken(accepted), nextDueAt: null }
     case "token-gone":
-      return { memory: withToken({ ...accepted, gone: true }), nextDueAt: null }
+      // Decide again at once: without this activity token the session falls back to push-to-start.
+      return { memory: withToken({ ...accepted, gone: true }), nextDueAt: now }
     case "misconfigured":
     case "rejected":
       // Not retried: the same content would fail the same way. Newer content tries again.
