@@ -166,11 +166,13 @@ const decideAlerts = (
     }
   }
 
-  // Retries of alerts that failed with 429/5xx, while the alert is still known.
+  const stillPending = (alert: QueuedAlert) => alert.permissionId === null || view.permissions.some((p) => p.id === alert.permissionId)
+
+  // Retries of alerts that failed with 429/5xx, while the alert is still known (and its permission still pending).
   const retries = { ...memory.alertRetries }
   for (const [key, retry] of Object.entries(memory.alertRetries)) {
     const alert = view.alerts.find((a) => a.seq === retry.seq)
-    const intent = alert === undefined ? null : draft(alert, retry.deviceToken)
+    const intent = alert === undefined || !stillPending(alert) ? null : draft(alert, retry.deviceToken)
     if (intent === null) {
       delete retries[key]
       continue
@@ -186,8 +188,7 @@ const decideAlerts = (
   for (const alert of view.alerts) {
     if (alert.seq <= done) continue
     if (alert.permissionId !== null) {
-      const pending = view.permissions.find((p) => p.id === alert.permissionId)
-      if (pending === undefined) {
+      if (!stillPending(alert)) {
         done = alert.seq // answered (or the turn ended) before the grace: never alerted
         continue
       }

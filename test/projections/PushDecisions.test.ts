@@ -278,6 +278,16 @@ describe("push decisions: APNs answers", () => {
     expect(step(events, retried.memory, 2000).pushes).toEqual([])
   })
 
+  it("drops the retry of a permission alert once the permission is answered", () => {
+    const events = [device(-1000, "alert-1", null), busy(0), asked("per_1", 100)]
+    const failed = step(events, null, 5100, "retryable")
+    expect(failed.pushes).toEqual(["alert:permission:p10"])
+    expect(Object.keys(failed.memory.alertRetries)).toEqual(["1:alert-1"])
+    const answered = step([...events, replied("per_1", 5200)], failed.memory, 6000)
+    expect(answered.pushes).toEqual([])
+    expect(answered.memory.alertRetries).toEqual({})
+  })
+
   it("memory survives a JSON round trip: a restart inside a throttle window still sends the trailing push", () => {
     const base = [...withActivity, busy(100)]
     const a = step(base, null, 100)
