@@ -77,6 +77,13 @@ describe("bridge", () => {
     const second = runBridge(env)
     await waitUntil("delivered after restart", () => env.relay.events().filter((e) => e.payload.id.startsWith("evt_00")).length === 30)
     expect(second.logs.some((line) => /30 events from before/.test(line))).toBe(true)
+    // Stopping before the 202 is read would rightly send them again (at-least-once): wait for the ack.
+    await waitUntil("acknowledged in the spool", () => {
+      const spoolDir = path.join(env.dir, "spool")
+      if (!fs.existsSync(path.join(spoolDir, "state.json"))) return false
+      const state = JSON.parse(fs.readFileSync(path.join(spoolDir, "state.json"), "utf8"))
+      return state.offset === fs.statSync(path.join(spoolDir, `segment-${state.segment}.jsonl`)).size
+    })
     // Acknowledged: a third start sends nothing again.
     await second.stop()
     const count = env.relay.events().length
