@@ -96,6 +96,7 @@ describe("push decisions: throttle and transitions", () => {
     const b = step([...base, text("one", 200), text("two", 300)], a.memory, 300)
     expect(b.pushes).toEqual([])
     expect(b.nextDueAt).toBe(T0 + 100 + 10_000)
+    expect(step([...base, text("one", 200), text("two", 300)], b.memory, 10_099).pushes).toEqual([]) // 1 ms before the window ends
     const c = step([...base, text("one", 200), text("two", 300)], b.memory, 10_100)
     expect(c.pushes).toEqual(["update:working:p5"])
     expect(c.intents[0]).toMatchObject({ contentState: { lastMessage: "two" } })
