@@ -3,12 +3,14 @@ import { Command } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer, Logger, LogLevel } from "effect"
 import { apnsSimulatorCommand } from "./ApnsSimulatorCommand.ts"
+import { bridgeCommand } from "./BridgeCommand.ts"
 import { migrateCommand } from "./MigrateCommand.ts"
+import { pairCommand } from "./PairCommand.ts"
 import { serveCommand } from "./ServeCommand.ts"
 
 const pushline = Command.make("pushline").pipe(
   Command.withDescription("Pushline: event-sourced APNs relay for OpenCode sessions"),
-  Command.withSubcommands([serveCommand, migrateCommand, apnsSimulatorCommand])
+  Command.withSubcommands([serveCommand, migrateCommand, apnsSimulatorCommand, bridgeCommand, pairCommand])
 )
 
 const cli = Command.run(pushline, { name: "pushline", version: "0.1.0" })

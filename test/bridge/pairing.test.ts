@@ -49,7 +49,7 @@ describe("pairing", () => {
   it("`pushline pair` prints a QR code and the link with the data dir's secret", () => {
     const dir = tempDir("paircli")
     try {
-      const out = execFileSync(process.execPath, ["--import", "tsx", path.resolve(import.meta.dirname, "../opencode/bridgeMain.ts"), "pair", "--relay", "https://push.example.com", "--opencode", "http://127.0.0.1:4096"], {
+      const out = execFileSync(process.execPath, ["--import", "tsx", path.resolve(import.meta.dirname, "../../src/cli/main.ts"), "pair", "--relay", "https://push.example.com", "--opencode", "http://127.0.0.1:4096"], {
         env: { ...process.env, PUSHLINE_DATA_DIR: dir },
         encoding: "utf8",
         timeout: 30_000

@@ -11,7 +11,7 @@ const root = path.resolve(import.meta.dirname, "../..")
 
 export const startBridgeProcess = (args: ReadonlyArray<string>, env: Record<string, string> = {}): BridgeProcess => {
   let log = ""
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", path.join(root, "test/opencode/bridgeMain.ts"), "bridge", ...args], {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", path.join(root, "src/cli/main.ts"), "bridge", ...args], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"]
