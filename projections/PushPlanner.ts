@@ -58,8 +58,20 @@ export interface Intent {
   readonly startedFor: string | null
 }
 
+/** Why something that could be pushed is not pushed yet (shown by the timeline). */
+export type HoldKind = "throttled" | "permission-grace" | "retry-backoff"
+
+export interface Hold {
+  readonly kind: HoldKind
+  /** The token held, "live-activity" for every activity push of the session, or "alerts". */
+  readonly target: string
+  readonly until: number
+}
+
 export interface PlanResult {
   readonly intents: ReadonlyArray<Intent>
+  /** What waits, and until when. */
+  readonly holds: ReadonlyArray<Hold>
   readonly memory: PlannerMemory
   readonly nextDueAt: number | null
 }
@@ -89,15 +101,21 @@ export const planPushes = (
   const dueAt = (at: number) => {
     nextDueAt = nextDueAt === null ? at : Math.min(nextDueAt, at)
   }
+  const holds: Array<Hold> = []
+  const hold = (kind: HoldKind, target: string, until: number) => {
+    holds.push({ kind, target, until })
+    dueAt(until)
+  }
   let next: PlannerMemory = memory
   const bundleOf = (bundleId: string | null) => bundleId ?? settings.defaultBundleId
 
   // Subagents get no activity or alerts of their own: the root shows their permissions.
-  if (state.parentId !== null) return { intents, memory, nextDueAt }
+  if (state.parentId !== null) return { intents, holds, memory, nextDueAt }
 
   const oldestAsk = state.permissions.reduce<number | null>((min, p) => (min === null || p.askedAt < min ? p.askedAt : min), null)
   const inGrace = state.status === "permission" && oldestAsk !== null && now < oldestAsk + settings.permissionGraceMs
-  if (inGrace) dueAt(oldestAsk! + settings.permissionGraceMs)
+  if (inGrace && state.turn > 0) hold("permission-grace", "live-activity", oldestAsk! + settings.permissionGraceMs)
+  else if (inGrace) dueAt(oldestAsk! + settings.permissionGraceMs)
 
   const content = contentStateOf(state)
   const contentJson = JSON.stringify(content)
@@ -113,8 +131,8 @@ export const planPushes = (
       if (bundle !== null && !alreadyEnded && seen?.lastContent !== contentJson) {
         const terminal = isTerminal(state.status)
         const transition = terminal || state.status === "permission" || seen === undefined
-        if (seen !== undefined && seen.notBefore > now) dueAt(seen.notBefore)
-        else if (!transition && seen !== undefined && now < seen.lastSentAt + settings.throttleMs) dueAt(seen.lastSentAt + settings.throttleMs)
+        if (seen !== undefined && seen.notBefore > now) hold("retry-backoff", token, seen.notBefore)
+        else if (!transition && seen !== undefined && now < seen.lastSentAt + settings.throttleMs) hold("throttled", token, seen.lastSentAt + settings.throttleMs)
         else {
           intents.push({
             token,
@@ -143,7 +161,7 @@ export const planPushes = (
         if (pushToStart === null || bundle === null || memory.started[deviceToken] === state.turn) continue
         const seen = memory.targets[pushToStart]
         if (seen !== undefined && seen.notBefore > now) {
-          dueAt(seen.notBefore)
+          hold("retry-backoff", pushToStart, seen.notBefore)
           continue
         }
         next = { ...next, started: { ...next.started, [deviceToken]: state.turn } }
@@ -181,7 +199,7 @@ export const planPushes = (
         continue
       }
       if (now < alert.at + settings.permissionGraceMs) {
-        dueAt(alert.at + settings.permissionGraceMs)
+        hold("permission-grace", "alerts", alert.at + settings.permissionGraceMs)
         break
       }
     }
@@ -211,7 +229,7 @@ export const planPushes = (
     alertsDone = alert.seq
   }
   next = { ...next, alertsDone }
-  return { intents, memory: next, nextDueAt }
+  return { intents, holds, memory: next, nextDueAt }
 }
 
 export type Answer = "delivered" | "token-gone" | "retryable" | "misconfigured" | "rejected"

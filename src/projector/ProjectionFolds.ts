@@ -18,6 +18,8 @@ export interface ProjectionFoldsShape {
   readonly sessionsOf: (event: LoggedEvent, tenantState: unknown) => ReadonlyArray<string>
   readonly initialSession: (tenant: string, sessionId: string) => unknown
   readonly applySession: (state: unknown, event: LoggedEvent) => FoldOutcome<unknown>
+  /** What the phone would show for a session state (stored per step for the timeline). */
+  readonly shownState: (state: unknown) => unknown
   readonly touchesRegistrations: (event: LoggedEvent) => boolean
   readonly initialRegistrations: (tenant: string) => unknown
   readonly applyRegistrations: (state: unknown, event: LoggedEvent) => FoldOutcome<unknown>

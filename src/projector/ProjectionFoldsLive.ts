@@ -1,6 +1,7 @@
 import { Layer } from "effect"
 import type { LoggedEvent } from "../../domain/LoggedEvent.ts"
 import { initialSessionState, initialTenantState, type SessionState, type TenantState } from "../../domain/SessionState.ts"
+import { contentStateOf } from "../../projections/PushPlanner.ts"
 import { applySession } from "../../projections/SessionFold.ts"
 import { applyTenant, rootOf, touchesTenant } from "../../projections/TenantFold.ts"
 import { ProjectionFolds } from "./ProjectionFolds.ts"
@@ -18,6 +19,7 @@ export const ProjectionFoldsLive = Layer.succeed(ProjectionFolds, {
   },
   initialSession: (_tenant: string, sessionId: string) => initialSessionState(sessionId),
   applySession: (state: unknown, event: LoggedEvent) => applySession(state as SessionState, event),
+  shownState: (state: unknown) => contentStateOf(state as SessionState),
   touchesRegistrations: touchesTenant,
   initialRegistrations: () => initialTenantState(),
   applyRegistrations: (state: unknown, event: LoggedEvent) => applyTenant(state as TenantState, event)

@@ -10,6 +10,15 @@ export const SENDER_CHANNEL = "pushline_due"
 
 const sessionKey = (tenant: string, sessionId: string) => `${tenant}\u0000${sessionId}`
 
+interface Step {
+  readonly tenant: string
+  readonly session_id: string
+  readonly position: string
+  readonly applied: boolean
+  readonly reason: string | null
+  readonly content_state: unknown
+}
+
 interface Outcome {
   readonly position: string
   readonly tenant: string
@@ -74,6 +83,7 @@ export const projectBatch = (
         const changedSessions = new Map<string, { tenant: string; sessionId: string; position: bigint }>()
         const changedTenants = new Map<string, bigint>()
         const outcomes: Array<Outcome> = []
+        const steps: Array<Step> = []
 
         for (const event of events) {
           let applied = false
@@ -93,6 +103,14 @@ export const projectBatch = (
             const current = sessions.get(key) ?? folds.initialSession(event.tenant, sessionId)
             const result = folds.applySession(current, event)
             sessions.set(key, result.state)
+            steps.push({
+              tenant: event.tenant,
+              session_id: sessionId,
+              position: event.position.toString(),
+              applied: result.applied,
+              reason: result.applied ? null : result.reason,
+              content_state: result.applied ? folds.shownState(result.state) : null
+            })
             if (result.applied) {
               applied = true
               changedSessions.set(key, { tenant: event.tenant, sessionId, position: event.position })
@@ -154,6 +172,15 @@ export const projectBatch = (
             from jsonb_to_recordset(${JSON.stringify(outcomes)}::jsonb)
               as x(position bigint, tenant text, session_id text, applied boolean, reason text)
             on conflict (position) do update set applied = excluded.applied, reason = excluded.reason`
+        }
+        if (steps.length > 0) {
+          yield* sql`
+            insert into session_steps (tenant, session_id, position, applied, reason, content_state)
+            select x.tenant, x.session_id, x.position, x.applied, x.reason, x.content_state
+            from jsonb_to_recordset(${JSON.stringify(steps)}::jsonb)
+              as x(tenant text, session_id text, position bigint, applied boolean, reason text, content_state jsonb)
+            on conflict (tenant, session_id, position) do update
+              set applied = excluded.applied, reason = excluded.reason, content_state = excluded.content_state`
         }
         yield* advanceCheckpoint(projector, from, to)
         if (options.markDue && sessionUpdates.length > 0) yield* sql`select pg_notify(${SENDER_CHANNEL}, 'due')`

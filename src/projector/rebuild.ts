@@ -28,6 +28,7 @@ export const rebuildProjections = (onProgress: (progress: RebuildProgress) => Ef
           yield* sql`delete from session_states`
           yield* sql`delete from tenant_registrations`
           yield* sql`delete from event_outcomes`
+          yield* sql`delete from session_steps`
           yield* sql`delete from projector_checkpoints where projector = ${SESSIONS_PROJECTOR}`
         })
       )

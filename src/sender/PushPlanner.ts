@@ -26,14 +26,29 @@ export interface PlanInput {
   readonly now: number
 }
 
+/** One decision of a planning run, as the timeline shows it. */
+export interface PlanDecision {
+  readonly decision: "send" | "throttled" | "permission-grace" | "retry-backoff"
+  /** A token, or "live-activity" / "alerts" for a hold over all of them. */
+  readonly target: string
+  readonly event?: string
+  readonly pushType?: string
+  /** Epoch ms the hold ends. */
+  readonly until?: number
+}
+
 export interface Plan {
   readonly pushes: ReadonlyArray<PlannedPush>
+  readonly decisions: ReadonlyArray<PlanDecision>
+  /** Position of the newest event in the state planned on. */
+  readonly sessionPosition: string
   readonly memory: unknown
   /** When to look at this session again (throttle window end, grace end), or null. */
   readonly nextDueAt: number | null
 }
 
 export interface PushPlannerShape {
+  readonly settings: { readonly throttleMs: number; readonly permissionGraceMs: number }
   readonly plan: (input: PlanInput) => Plan
   /** Folds one answer into memory; `jitter` in [0, 1) comes from the sender (projections draw no randomness). */
   readonly settle: (

@@ -11,9 +11,11 @@ const memoryOf = (value: unknown): PlannerMemory => {
 
 export const makePushPlanner = (settings: PlannerSettings) =>
   PushPlanner.of({
+    settings: { throttleMs: settings.throttleMs, permissionGraceMs: settings.permissionGraceMs },
     plan: (input) => {
+      const session = input.session as SessionState
       const result = planPushes(
-        input.session as SessionState,
+        session,
         (input.registrations as TenantState | null) ?? initialTenantState(),
         memoryOf(input.memory),
         input.now,
@@ -34,6 +36,11 @@ export const makePushPlanner = (settings: PlannerSettings) =>
           causedBy: intent.causedBy,
           intent
         })),
+        decisions: [
+          ...result.intents.map((intent) => ({ decision: "send" as const, target: intent.token, event: intent.event, pushType: intent.pushType })),
+          ...result.holds.map((hold) => ({ decision: hold.kind, target: hold.target, until: hold.until }))
+        ],
+        sessionPosition: session.lastPosition,
         memory: result.memory,
         nextDueAt: result.nextDueAt
       }

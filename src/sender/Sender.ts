@@ -10,6 +10,7 @@ import { claimDueSessions, type ClaimedSession, releaseSession } from "./claimDu
 import { PushPlanner } from "./PushPlanner.ts"
 import { PushTransport } from "./PushTransport.ts"
 import { recordDelivery } from "./recordDelivery.ts"
+import { recordRun } from "./recordRun.ts"
 
 const CLAIM_LIMIT = 32
 const LEASE_SECONDS = 30
@@ -60,11 +61,12 @@ export class Sender extends Context.Tag("pushline/Sender")<Sender, {
             memory: claim.memory,
             now
           })
+          const runId = yield* recordRun(claim, plan, now, planner.settings)
           let memory = plan.memory
           let nextDueAt = plan.nextDueAt
           for (const planned of plan.pushes) {
             const result = yield* transport.send(planned.push)
-            yield* recordDelivery(claim.tenant, claim.sessionId, planned, result)
+            yield* recordDelivery(claim.tenant, claim.sessionId, runId, planned, result)
             if (result.outcome === "token-gone") {
               const event = yield* pushlineLogEvent(
                 claim.tenant,

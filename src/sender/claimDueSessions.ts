@@ -10,6 +10,8 @@ export interface ClaimedSession {
   readonly causedBy: string | null
   readonly session: unknown
   readonly registrations: unknown
+  /** Log position of the newest event in `registrations`. */
+  readonly registrationsPosition: string | null
 }
 
 /**
@@ -37,8 +39,8 @@ export const claimDueSessions = (limit: number, leaseSeconds: number) =>
     // A separate statement, so a fresh snapshot: the claim may have followed a row the
     // projector updated after the claim statement began, and must not plan on older state.
     const keys = JSON.stringify(claimed.map((row) => ({ tenant: row.tenant, session_id: row.session_id })))
-    const states = yield* sql<{ tenant: string; session_id: string; state: unknown; registrations: unknown }>`
-      select k.tenant, k.session_id, st.state, r.state as registrations
+    const states = yield* sql<{ tenant: string; session_id: string; state: unknown; registrations: unknown; registrations_position: string | null }>`
+      select k.tenant, k.session_id, st.state, r.state as registrations, r.last_position::text as registrations_position
       from jsonb_to_recordset(${keys}::jsonb) as k(tenant text, session_id text)
       left join session_states st on st.tenant = k.tenant and st.session_id = k.session_id
       left join tenant_registrations r on r.tenant = k.tenant`
@@ -52,7 +54,8 @@ export const claimDueSessions = (limit: number, leaseSeconds: number) =>
         version: row.version,
         causedBy: row.caused_by,
         session: loaded?.state ?? null,
-        registrations: loaded?.registrations ?? null
+        registrations: loaded?.registrations ?? null,
+        registrationsPosition: loaded?.registrations_position ?? null
       }
     })
   })
