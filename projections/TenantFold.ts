@@ -76,3 +76,17 @@ export const rootOf = (state: TenantState, sessionId: string): string => {
   }
   return current
 }
+
+/**
+ * The sessions an event updates, given the tenant state after it: its own
+ * session, none for tenant-level events, and a subagent's permission request
+ * also on its root session (the phone shows the root).
+ */
+export const sessionsOfEvent = (event: LoggedEvent, tenantState: TenantState): ReadonlyArray<string> => {
+  if (event.sessionId === "") return []
+  if (event.type === "permission.asked" || event.type === "permission.replied") {
+    const root = rootOf(tenantState, event.sessionId)
+    return root === event.sessionId ? [event.sessionId] : [event.sessionId, root]
+  }
+  return [event.sessionId]
+}

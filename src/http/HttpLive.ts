@@ -7,12 +7,14 @@ import { HealthLive } from "../health/Http.ts"
 import { IngestLive } from "../ingest/Http.ts"
 import { LegacyLive } from "../legacy/Http.ts"
 import { RegistrationsLive } from "../registrations/Http.ts"
+import { ReplayLive } from "../replay/Http.ts"
 import { SessionsLive } from "../sessions/Http.ts"
+import { TimelineLive } from "../timeline/Http.ts"
 import { AuthenticationLive } from "./Authentication.ts"
 import { PushlineApi } from "./PushlineApi.ts"
 
 export const ApiLive = HttpApiBuilder.api(PushlineApi).pipe(
-  Layer.provide([HealthLive, RegistrationsLive, LegacyLive, IngestLive, SessionsLive]),
+  Layer.provide([HealthLive, RegistrationsLive, LegacyLive, IngestLive, SessionsLive, TimelineLive, ReplayLive]),
   Layer.provide(AuthenticationLive)
 )
 

@@ -3,7 +3,9 @@ import { HealthApi } from "../health/Api.ts"
 import { IngestApi } from "../ingest/Api.ts"
 import { LegacyApi } from "../legacy/Api.ts"
 import { RegistrationsApi } from "../registrations/Api.ts"
+import { ReplayApi } from "../replay/Api.ts"
 import { SessionsApi } from "../sessions/Api.ts"
+import { TimelineApi } from "../timeline/Api.ts"
 import { BadRequest, DatabaseUnavailable, NotFound, PayloadTooLarge, Unauthorized } from "./ApiErrors.ts"
 
 export class PushlineApi extends HttpApi.make("pushline")
@@ -12,6 +14,8 @@ export class PushlineApi extends HttpApi.make("pushline")
   .add(LegacyApi)
   .add(IngestApi)
   .add(SessionsApi)
+  .add(TimelineApi)
+  .add(ReplayApi)
   .addError(BadRequest)
   .addError(Unauthorized)
   .addError(NotFound)

@@ -7,7 +7,7 @@ import { BadRequest, PayloadTooLarge } from "./ApiErrors.ts"
  * every failure becomes our `{ok: false, error}` with the field named, and the
  * size limit is enforced while streaming (a huge body is never buffered).
  */
-export const readJson = (request: HttpServerRequest.HttpServerRequest, limitBytes: number) =>
+export const readJson = (request: HttpServerRequest.HttpServerRequest, limitBytes: number, whenEmpty?: unknown) =>
   Effect.gen(function*() {
     const declared = Number(request.headers["content-length"] ?? "0")
     if (declared > limitBytes) {
@@ -27,6 +27,7 @@ export const readJson = (request: HttpServerRequest.HttpServerRequest, limitByte
       })
     )
     const text = Buffer.concat(chunks).toString("utf8")
+    if (text.trim() === "" && whenEmpty !== undefined) return whenEmpty
     if (text.trim() === "") return yield* Effect.fail(BadRequest.because("request body is empty; expected a JSON object"))
     return yield* Effect.try({
       try: () => JSON.parse(text) as unknown,
@@ -59,3 +60,10 @@ export const readBody = <A, I>(
   request: HttpServerRequest.HttpServerRequest,
   limitBytes: number
 ) => Effect.flatMap(readJson(request, limitBytes), decodeBody(schema))
+
+/** For bodies that may be left out: an empty body decodes as `{}`. */
+export const readOptionalBody = <A, I>(
+  schema: Schema.Schema<A, I>,
+  request: HttpServerRequest.HttpServerRequest,
+  limitBytes: number
+) => Effect.flatMap(readJson(request, limitBytes, {}), decodeBody(schema))

@@ -48,7 +48,8 @@ export interface Plan {
 }
 
 export interface PushPlannerShape {
-  readonly settings: { readonly throttleMs: number; readonly permissionGraceMs: number }
+  /** Recorded with each run, so replay knows what the run planned with. */
+  readonly settings: { readonly throttleMs: number; readonly permissionGraceMs: number; readonly defaultBundleId: string | null }
   readonly plan: (input: PlanInput) => Plan
   /** Folds one answer into memory; `jitter` in [0, 1) comes from the sender (projections draw no randomness). */
   readonly settle: (

@@ -11,7 +11,7 @@ const memoryOf = (value: unknown): PlannerMemory => {
 
 export const makePushPlanner = (settings: PlannerSettings) =>
   PushPlanner.of({
-    settings: { throttleMs: settings.throttleMs, permissionGraceMs: settings.permissionGraceMs },
+    settings,
     plan: (input) => {
       const session = input.session as SessionState
       const result = planPushes(

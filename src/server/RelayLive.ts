@@ -17,7 +17,7 @@ const ApnsDescriptionLive = Layer.effect(ApnsDescription, Effect.map(ApnsClient,
 /** With the local simulator any bundle id works; give registrations without one a default. */
 export const LOCAL_DEFAULT_BUNDLE_ID = "dev.pushline.local"
 
-const PlannerLive = Layer.unwrapEffect(
+export const PlannerLive = Layer.unwrapEffect(
   Effect.map(loadApnsSettings, (settings) =>
     PushPlannerLive(
       Option.orElse(settings.defaultBundleId, () =>
@@ -38,6 +38,7 @@ export const PipelineLive = Sender.layer.pipe(
 /** Everything `pushline serve` runs: database (migrated), APNs (or the local simulator), pipeline, HTTP API. */
 export const RelayLive = Layer.mergeAll(HttpLive, PipelineLive).pipe(
   Layer.provide(ApnsDescriptionLive),
+  Layer.provide(PlannerLive),
   Layer.provideMerge(ApnsLive),
   Layer.provide(MigratedDatabaseLive("own")),
   Layer.provide(RelayConfig.layer)

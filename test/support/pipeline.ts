@@ -7,7 +7,7 @@ import { pgLayer } from "../../src/db/Database.ts"
 import { runMigrations } from "../../src/db/Migrator.ts"
 import { ApnsDescription } from "../../src/health/Http.ts"
 import { HttpLive } from "../../src/http/HttpLive.ts"
-import { PipelineLive } from "../../src/server/RelayLive.ts"
+import { PipelineLive, PlannerLive } from "../../src/server/RelayLive.ts"
 import { createFreshDatabase } from "./database.ts"
 import { RelayUrl } from "./server.ts"
 
@@ -37,6 +37,7 @@ export const pipelineLayer = (settings: Partial<RelaySettings> = {}) =>
         const description = Layer.effect(ApnsDescription, Effect.map(ApnsClient, (client) => client.description))
         return relayUrl.pipe(
           Layer.provideMerge(Layer.mergeAll(HttpLive, PipelineLive)),
+          Layer.provide(PlannerLive),
           Layer.provide(description),
           Layer.provideMerge(localSimulatorLayer),
           Layer.provideMerge(database),

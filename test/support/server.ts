@@ -5,6 +5,7 @@ import { pgLayer } from "../../src/db/Database.ts"
 import { runMigrations } from "../../src/db/Migrator.ts"
 import { ApnsDescription } from "../../src/health/Http.ts"
 import { HttpLive } from "../../src/http/HttpLive.ts"
+import { PushPlannerLive } from "../../src/sender/PushPlannerLive.ts"
 import { inject } from "vitest"
 
 /** Base URL of the relay under test, e.g. http://127.0.0.1:43121 */
@@ -23,7 +24,7 @@ export const testServerLayer = (settings: Partial<RelaySettings> = {}, databaseU
     databaseUrl: Option.some(Redacted.make(url)),
     ...settings
   })
-  const server = HttpLive.pipe(Layer.provide(ApnsDescription.none))
+  const server = HttpLive.pipe(Layer.provide(ApnsDescription.none), Layer.provide(PushPlannerLive(Option.none())))
   const relayUrl = Layer.effect(
     RelayUrl,
     Effect.map(HttpServer.HttpServer, (s) =>

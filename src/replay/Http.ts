@@ -1,0 +1,28 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect } from "effect"
+import { RelayConfig } from "../config/RelayConfig.ts"
+import { NotFound } from "../http/ApiErrors.ts"
+import { Tenant } from "../http/Authentication.ts"
+import { orUnavailable } from "../http/Persistence.ts"
+import { PushlineApi } from "../http/PushlineApi.ts"
+import { readOptionalBody } from "../http/RequestBody.ts"
+import { PushPlanner } from "../sender/PushPlanner.ts"
+import { ReplayRequest } from "./Api.ts"
+import { runReplay } from "./runReplay.ts"
+import { toReplayResponse } from "./toResponse.ts"
+
+export const ReplayLive = HttpApiBuilder.group(PushlineApi, "replay", (handlers) =>
+  handlers.handleRaw("replaySession", ({ path, request }) =>
+    Effect.gen(function*() {
+      const config = yield* RelayConfig
+      const planner = yield* PushPlanner
+      const body = yield* readOptionalBody(ReplayRequest, request, config.bodyLimitBytes)
+      const overrides = {
+        ...(body.throttleMs === undefined ? {} : { throttleMs: body.throttleMs }),
+        ...(body.permissionGraceMs === undefined ? {} : { permissionGraceMs: body.permissionGraceMs })
+      }
+      const result = yield* orUnavailable(runReplay(yield* Tenant, path.sessionID, overrides, planner.settings))
+      if (result === null) return yield* Effect.fail(NotFound.because(`no session ${path.sessionID} for this secret`))
+      return toReplayResponse(path.sessionID, result)
+    }))
+)

@@ -1,0 +1,28 @@
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+import type { TenantState } from "../../domain/SessionState.ts"
+import { rootOf } from "../../projections/TenantFold.ts"
+import { type EventRow, toLoggedEvent } from "../eventstore/readAfter.ts"
+
+/**
+ * The log a session's replay needs, in the projector's order: the session's
+ * own events, the tenant's registrations, and its subagents' session and
+ * permission events (a subagent's permission request shows on its root).
+ */
+export const readSessionLog = (tenant: string, sessionId: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const registrations = yield* sql<{ state: TenantState }>`select state from tenant_registrations where tenant = ${tenant}`
+    const parents = registrations[0]?.state.parents ?? {}
+    const children = Object.keys(parents).filter((child) => child !== sessionId && rootOf({ devices: {}, parents }, child) === sessionId)
+    const rows = yield* sql<EventRow>`
+      select position::text as position, transaction_id::text as transaction_id, tenant, session_id, event_id, type,
+             payload, meta, source_time, received_time
+      from events
+      where tenant = ${tenant}
+        and (session_id = ${sessionId} or session_id = ''
+             or (session_id = any(${`{${children.map((c) => JSON.stringify(c)).join(",")}}`}::text[])
+                 and type in ('session.created', 'session.updated', 'permission.asked', 'permission.replied')))
+      order by transaction_id, position`
+    return rows.map(toLoggedEvent)
+  })

@@ -1,0 +1,126 @@
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+import type { RecordedDelivery, RecordedRun, RunDecision, TimelineEventRow } from "../../projections/Timeline.ts"
+
+/**
+ * What the timeline reads: the session's events (its own, a subagent's
+ * permission requests shown on it, and the tenant's registrations in between)
+ * with the fold's outcome per event, the sender's runs and the deliveries.
+ */
+export const readTimelineEvents = (tenant: string, sessionId: string, after: bigint, limit: number) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql<{
+      position: string
+      session_id: string
+      event_id: string
+      type: string
+      payload: unknown
+      source_time: Date
+      received_time: Date
+      applied: boolean | null
+      reason: string | null
+      content_state: unknown
+    }>`
+      with bounds as (
+        select min(position) as lo, max(position) as hi from session_steps
+        where tenant = ${tenant} and session_id = ${sessionId}
+      ),
+      page as (
+        select position from session_steps where tenant = ${tenant} and session_id = ${sessionId} and position > ${after.toString()}::bigint
+        union
+        select position from events where tenant = ${tenant} and session_id = ${sessionId} and position > ${after.toString()}::bigint
+        union
+        select e.position from events e, bounds b
+        where e.tenant = ${tenant} and e.session_id = '' and e.position > ${after.toString()}::bigint
+          and e.position between b.lo and b.hi
+        order by position
+        limit ${limit}
+      )
+      select e.position::text as position, e.session_id, e.event_id, e.type, e.payload, e.source_time, e.received_time,
+             case when e.session_id = '' then o.applied else st.applied end as applied,
+             case when e.session_id = '' then o.reason else st.reason end as reason,
+             st.content_state
+      from page p
+      join events e on e.position = p.position
+      left join session_steps st on st.tenant = e.tenant and st.session_id = ${sessionId} and st.position = e.position
+      left join event_outcomes o on o.position = e.position
+      order by e.position`
+    return rows.map((row): TimelineEventRow => ({
+      position: row.position,
+      sessionId: row.session_id,
+      eventId: row.event_id,
+      type: row.type,
+      payload: row.payload,
+      sourceTime: new Date(row.source_time).getTime(),
+      receivedTime: new Date(row.received_time).getTime(),
+      applied: row.applied,
+      reason: row.reason,
+      contentState: row.content_state
+    }))
+  })
+
+export const readRuns = (tenant: string, sessionId: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql<{ id: string; session_position: string; registrations_position: string | null; planned_at_ms: string; settings: any; decisions: ReadonlyArray<RunDecision> }>`
+      select id::text as id, session_position::text as session_position, registrations_position::text as registrations_position,
+             planned_at_ms::text as planned_at_ms, settings, decisions
+      from sender_runs where tenant = ${tenant} and session_id = ${sessionId}
+      order by id`
+    return rows.map((row) => ({
+      id: row.id,
+      sessionPosition: row.session_position,
+      registrationsPosition: row.registrations_position,
+      plannedAt: Number(row.planned_at_ms),
+      settings: row.settings as { readonly throttleMs: number; readonly permissionGraceMs: number },
+      decisions: row.decisions
+    } satisfies RecordedRun & Record<string, unknown>))
+  })
+
+/** Deliveries caused by events in [from, to], plus any without a cause. */
+export const readDeliveries = (tenant: string, sessionId: string, range: { readonly from: string; readonly to: string } | null) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql<{
+      id: string
+      run_id: string | null
+      caused_by: string | null
+      token: string
+      push_type: string
+      event: string
+      priority: number
+      headers: unknown
+      payload: unknown
+      status: number | null
+      reason: string | null
+      apns_id: string | null
+      latency_ms: number | null
+      outcome: string
+      attempted_at: Date
+    }>`
+      select id::text as id, run_id::text as run_id, caused_by::text as caused_by, token, push_type, event, priority,
+             headers, payload, status, reason, apns_id, latency_ms, outcome, attempted_at
+      from deliveries
+      where tenant = ${tenant} and session_id = ${sessionId}
+        and (${range === null}::boolean or caused_by is null
+             or caused_by between ${range?.from ?? "0"}::bigint and ${range?.to ?? "0"}::bigint)
+      order by id`
+    return rows.map((row): RecordedDelivery => ({
+      id: row.id,
+      runId: row.run_id,
+      causedBy: row.caused_by,
+      token: row.token,
+      pushType: row.push_type,
+      event: row.event,
+      priority: row.priority,
+      headers: row.headers,
+      payload: row.payload,
+      status: row.status,
+      reason: row.reason,
+      apnsId: row.apns_id,
+      latencyMs: row.latency_ms,
+      outcome: row.outcome,
+      attemptedAt: new Date(row.attempted_at).getTime()
+    }))
+  })
