@@ -10,6 +10,7 @@ import { RegistrationsLive } from "../registrations/Http.ts"
 import { ReplayLive } from "../replay/Http.ts"
 import { SessionsLive } from "../sessions/Http.ts"
 import { TimelineLive } from "../timeline/Http.ts"
+import { UiLive } from "../ui/UiLive.ts"
 import { AuthenticationLive } from "./Authentication.ts"
 import { PushlineApi } from "./PushlineApi.ts"
 
@@ -28,11 +29,12 @@ const NotFoundLive = HttpApiBuilder.Router.use((router) =>
   )
 )
 
-/** The HTTP server on PORT, with the API and its OpenAPI document at /docs. */
+/** The HTTP server on PORT, with the API, its OpenAPI document at /docs and the timeline page at /ui. */
 export const HttpLive = Layer.unwrapEffect(
   Effect.map(RelayConfig, (config) =>
     HttpApiBuilder.serve().pipe(
       Layer.provide(NotFoundLive),
+      Layer.provide(UiLive),
       Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
       Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/docs/openapi.json" })),
       Layer.provide(ApiLive),
