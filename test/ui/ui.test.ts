@@ -84,7 +84,15 @@ layer(pipelineLayer(), { excludeTestServices: true, timeout: 120_000 })("the /ui
       const browser = yield* launch
       for (const viewport of VIEWPORTS) {
         yield* Effect.promise(async () => {
-          const shot = (what: string) => page.screenshot({ path: `${ARTIFACTS}/${viewport.name}-${what}.png`, fullPage: true })
+          /** Readable at this size (nothing wider than the window), then a screenshot. */
+          const shot = async (what: string) => {
+            const overflow = await page.evaluate(() => {
+              const w = globalThis as any
+              return w.document.documentElement.scrollWidth - w.innerWidth
+            })
+            expect(overflow, `${viewport.name} ${what}: page wider than the window`).toBeLessThanOrEqual(0)
+            await page.screenshot({ path: `${ARTIFACTS}/${viewport.name}-${what}.png`, fullPage: true })
+          }
           const context = await browser.newContext({ viewport: { width: viewport.width, height: viewport.height } })
           const page = await context.newPage()
           page.setDefaultTimeout(15_000)
@@ -202,13 +210,6 @@ layer(pipelineLayer(), { excludeTestServices: true, timeout: 120_000 })("the /ui
             )
             await page.getByTestId("replay-result").scrollIntoViewIfNeeded()
             await shot("replay")
-
-            // Readable at this size: nothing wider than the window.
-            const overflow = await page.evaluate(() => {
-              const w = globalThis as any
-              return w.document.documentElement.scrollWidth - w.innerWidth
-            })
-            expect(overflow).toBeLessThanOrEqual(0)
 
             // Forget: the secret is gone and the list with it.
             await page.getByTestId("forget-secret").click()
