@@ -28,7 +28,9 @@ layer(testServerLayer(), { excludeTestServices: true })("GET /health and the API
         "/v1/event",
         "/v1/opencode/events",
         "/v1/sessions",
-        "/v1/sessions/{sessionID}"
+        "/v1/sessions/{sessionID}",
+        "/v1/sessions/{sessionID}/replay",
+        "/v1/sessions/{sessionID}/timeline"
       ])
       const docs = yield* request(base, "GET", "/docs")
       expect(docs.status).toBe(200)
