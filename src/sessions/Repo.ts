@@ -26,3 +26,27 @@ export const findSessions = (tenant: string, sessionId: string | null, limit = 2
       order by s.updated_at desc
       limit ${limit}`
   })
+
+export interface OperatorSessionRow {
+  readonly tenant: string
+  readonly session_id: string
+  readonly state: any
+  readonly updated_at: Date
+  readonly last_delivery: any
+}
+
+/** Every tenant's sessions, newest first, for operators (`pushline sessions`). */
+export const findSessionsOfAllTenants = (tenantPrefix: string | null, limit: number) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    return yield* sql<OperatorSessionRow>`
+      select s.tenant, s.session_id, s.state, s.updated_at,
+        (select jsonb_build_object('event', d.event, 'pushType', d.push_type, 'status', d.status, 'reason', d.reason,
+                'outcome', d.outcome, 'attemptedAt', d.attempted_at)
+           from deliveries d where d.tenant = s.tenant and d.session_id = s.session_id
+           order by d.id desc limit 1) as last_delivery
+      from session_states s
+      where ${tenantPrefix}::text is null or s.tenant like ${`${tenantPrefix ?? ""}%`}
+      order by s.updated_at desc
+      limit ${limit}`
+  })
