@@ -86,7 +86,10 @@ export class Sender extends Context.Tag("pushline/Sender")<Sender, {
               )
             }
             const jitter = yield* Random.next
-            const settled = planner.settle(memory, planned, result, yield* Clock.currentTimeMillis, jitter)
+            // The throttle window runs from the run's clock, which the run records and replay
+            // re-creates; a retry's backoff runs from when the failure was known.
+            const settledAt = result.outcome === "retryable" ? yield* Clock.currentTimeMillis : now
+            const settled = planner.settle(memory, planned, result, settledAt, jitter)
             memory = settled.memory
             if (settled.nextDueAt !== null) nextDueAt = nextDueAt === null ? settled.nextDueAt : Math.min(nextDueAt, settled.nextDueAt)
           }
