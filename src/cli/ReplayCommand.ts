@@ -19,6 +19,8 @@ const shown = (content: any) =>
     ? ""
     : "status" in content
     ? `${status(String(content.status))} ${dim(JSON.stringify(String(content.lastMessage ?? "").slice(0, 48)))}`
+    : "title" in content || "body" in content
+    ? `${bold(String(content.title ?? ""))} ${dim(JSON.stringify(String(content.body ?? "").slice(0, 48)))}`
     : dim(JSON.stringify(content).slice(0, 60))
 
 const replayedRow = (push: ReplayedPush) => [`${push.event}`, dim(push.pushType), tokenSuffix(push.token), `p${push.priority}`, dim(`@${push.causedBy}`), shown(push.content)]
