@@ -67,7 +67,7 @@ export const readRuns = (tenant: string, sessionId: string) =>
       select id::text as id, session_position::text as session_position, registrations_position::text as registrations_position,
              planned_at_ms::text as planned_at_ms, settings, decisions
       from sender_runs where tenant = ${tenant} and session_id = ${sessionId}
-      order by id`
+      order by sender_runs.id` // qualified: a bare `id` would sort by the text alias (10 before 9)
     return rows.map((row) => ({
       id: row.id,
       sessionPosition: row.session_position,
@@ -105,7 +105,7 @@ export const readDeliveries = (tenant: string, sessionId: string, range: { reado
       where tenant = ${tenant} and session_id = ${sessionId}
         and (${range === null}::boolean or caused_by is null
              or caused_by between ${range?.from ?? "0"}::bigint and ${range?.to ?? "0"}::bigint)
-      order by id`
+      order by deliveries.id` // qualified: a bare `id` would sort by the text alias
     return rows.map((row): RecordedDelivery => ({
       id: row.id,
       runId: row.run_id,
