@@ -8,7 +8,7 @@ import { inject } from "vitest"
 import { tenantOf } from "../../src/http/Authentication.ts"
 import { createFreshDatabase } from "../support/database.ts"
 import { pipelineLayer } from "../support/pipeline.ts"
-import { recordSession } from "../support/recordedSession.ts"
+import { recordingSettings, recordSession } from "../support/recordedSession.ts"
 import { request } from "../support/server.ts"
 
 const root = path.resolve(import.meta.dirname, "../..")
@@ -40,7 +40,7 @@ const currentDatabaseUrl = Effect.gen(function*() {
   return url.toString()
 })
 
-layer(pipelineLayer(), { excludeTestServices: true, timeout: 180_000 })("operator CLI", (it) => {
+layer(pipelineLayer(recordingSettings), { excludeTestServices: true, timeout: 180_000 })("operator CLI", (it) => {
   it.effect("sessions, timeline and replay read the database straight; errors are one plain line", () =>
     Effect.gen(function*() {
       const { auth, base, lateId, sessionId } = yield* recordSession("cli")
@@ -90,7 +90,7 @@ layer(pipelineLayer(), { excludeTestServices: true, timeout: 180_000 })("operato
       const busy = yield* pushline(url, "rebuild")
       expect(busy.code).toBe(2)
       expect(busy.stderr).toContain("pushline: a relay is running on this database (it holds the projector lock): stop it first, or pass --wait")
-    }))
+    }), 240_000) // a dozen CLI processes, each starting tsx: slow on a loaded machine
 
   it.effect("rebuild folds a copied log from position 0 and reaches the same session state", () =>
     Effect.gen(function*() {
@@ -127,5 +127,5 @@ layer(pipelineLayer(), { excludeTestServices: true, timeout: 180_000 })("operato
         retryInfo: null,
         startedAt: Math.floor(projected!.state.turnStartedAt / 1000)
       })
-    }))
+    }), 240_000)
 })

@@ -17,8 +17,23 @@ export const restamp = (frames: ReadonlyArray<Record<string, any>>) => {
 
 const hex = (seed: string) => Buffer.from(seed.padStart(32, "0").slice(-32)).toString("hex")
 
+/** Relay settings for suites that record sessions: a grace long enough that a loaded machine still holds the ask. */
+export const recordingSettings = { throttleMs: 1000, permissionGraceMs: 2000 }
+
+/** Waits until the sender has held the session's permission for its grace (a recorded run says so). */
+const heldForGrace = (base: string, sessionId: string, auth: Record<string, string>) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 75; i++) {
+      const timeline = yield* request(base, "GET", `/v1/sessions/${sessionId}/timeline?limit=1000`, undefined, auth)
+      const steps: Array<{ decisions: Array<{ decision: string }> }> = timeline.body.steps ?? []
+      if (steps.some((step) => step.decisions.some((d) => d.decision === "permission-grace"))) return
+      yield* Effect.sleep("20 millis")
+    }
+    expect.fail("the sender did not hold the permission for its grace within 1.5 s")
+  })
+
 /**
- * A recorded session through the real relay (throttle 1 s, grace 400 ms): the
+ * A recorded session through the real relay (`recordingSettings`): the
  * tool-allow capture streamed as the bridge would, plus a late duplicate-time
  * event that arrives out of order. Then the timeline and replay over HTTP.
  */
@@ -40,6 +55,8 @@ export const recordSession = (label: string) =>
       batches.at(-1)!.push(frame)
     }
     for (const batch of batches) {
+      // Answer only once the ask is held, so the timeline always has a grace decision.
+      if (batch[0]!.payload.type === "permission.replied") yield* heldForGrace(base, sessionId, auth)
       expect((yield* request(base, "POST", "/v1/opencode/events", { events: batch }, auth)).status).toBe(202)
       yield* Effect.sleep("40 millis")
     }

@@ -3,10 +3,10 @@ import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { uniqueTenant } from "../support/database.ts"
 import { pipelineLayer } from "../support/pipeline.ts"
-import { recordSession } from "../support/recordedSession.ts"
+import { recordingSettings, recordSession } from "../support/recordedSession.ts"
 import { request } from "../support/server.ts"
 
-layer(pipelineLayer(), { excludeTestServices: true, timeout: 120_000 })("timeline and replay", (it) => {
+layer(pipelineLayer(recordingSettings), { excludeTestServices: true, timeout: 120_000 })("timeline and replay", (it) => {
   it.effect("the timeline shows each event's outcome, the content-state, decisions and deliveries, page by page", () =>
     Effect.gen(function*() {
       const { activity, auth, base, lateId, pushes, sessionId } = yield* recordSession("timeline")
@@ -81,7 +81,7 @@ layer(pipelineLayer(), { excludeTestServices: true, timeout: 120_000 })("timelin
       expect(clean.body.differences).toEqual({ missing: [], extra: [], different: [] })
       expect(clean.body.identical).toBe(true)
       expect(clean.body.recorded).toBe(pushes.length)
-      expect(clean.body.settings).toEqual({ throttleMs: 1000, permissionGraceMs: 400 })
+      expect(clean.body.settings).toEqual(recordingSettings)
 
       // Tamper with one recorded update: the replay names that delivery and nothing else.
       const sql = yield* SqlClient.SqlClient

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs"
 import { chromium, type Browser, type Page } from "playwright-core"
 import { PAGE_PATH } from "../../src/ui/UiLive.ts"
 import { pipelineLayer } from "../support/pipeline.ts"
-import { recordSession } from "../support/recordedSession.ts"
+import { recordingSettings, recordSession } from "../support/recordedSession.ts"
 import { request } from "../support/server.ts"
 
 /** Debian's chromium; CI installs it (.ci/run). A missing browser fails the suite, it is never skipped. */
@@ -37,7 +37,7 @@ const clickStep = async (page: Page, position: string) => {
   await page.locator(`[data-testid=step-detail][data-position="${position}"]`).waitFor()
 }
 
-layer(pipelineLayer(), { excludeTestServices: true, timeout: 120_000 })("the /ui timeline page", (it) => {
+layer(pipelineLayer(recordingSettings), { excludeTestServices: true, timeout: 120_000 })("the /ui timeline page", (it) => {
   it.effect("is one self-contained document with a strict policy, and builds the DOM from text only", () =>
     Effect.gen(function*() {
       const { base } = yield* recordSession("ui-headers")
