@@ -6,16 +6,15 @@ import { appendEvents } from "../eventstore/appendEvents.ts"
 import { pushlineLogEvent } from "../http/PushlineEvents.ts"
 import { SENDER_CHANNEL } from "../projector/projectBatch.ts"
 import { Projector } from "../projector/Projector.ts"
-import { claimDueSessions, type ClaimedSession, releaseSession } from "./claimDueSessions.ts"
+import { claimDueSessions, type ClaimedSession } from "./claimDueSessions.ts"
 import { PushPlanner } from "./PushPlanner.ts"
 import { PushTransport } from "./PushTransport.ts"
-import { recordDelivery } from "./recordDelivery.ts"
-import { recordRun } from "./recordRun.ts"
+import { type Attempt, recordOutcome } from "./recordOutcome.ts"
 
 const CLAIM_LIMIT = 32
 const LEASE_SECONDS = 30
 const POLL_INTERVAL = Duration.millis(200)
-const SESSION_CONCURRENCY = 16
+const SESSION_CONCURRENCY = 64
 
 /**
  * The sender fiber: claims due sessions, asks the pure planner what to push,
@@ -51,7 +50,7 @@ export class Sender extends Context.Tag("pushline/Sender")<Sender, {
           const now = yield* Clock.currentTimeMillis
           // No projected state yet (should not happen): look again shortly rather than settle.
           if (claim.session === null || claim.session === undefined) {
-            return yield* releaseSession({ ...claim, causedBy: null }, claim.memory, now + 200)
+            return yield* recordOutcome({ claim, run: null, attempts: [], memory: claim.memory, nextDueAt: now + 200, settled: false })
           }
           const plan = planner.plan({
             tenant: claim.tenant,
@@ -61,12 +60,14 @@ export class Sender extends Context.Tag("pushline/Sender")<Sender, {
             memory: claim.memory,
             now
           })
-          const runId = yield* recordRun(claim, plan, now, planner.settings)
           let memory = plan.memory
           let nextDueAt = plan.nextDueAt
+          const attempts: Array<Attempt> = []
+          // One at a time: pushes to one token keep their order.
           for (const planned of plan.pushes) {
+            const attemptedAt = yield* Clock.currentTimeMillis
             const result = yield* transport.send(planned.push)
-            yield* recordDelivery(claim.tenant, claim.sessionId, runId, planned, result)
+            attempts.push({ planned, result, attemptedAt })
             if (result.outcome === "token-gone") {
               const event = yield* pushlineLogEvent(
                 claim.tenant,
@@ -93,22 +94,29 @@ export class Sender extends Context.Tag("pushline/Sender")<Sender, {
             memory = settled.memory
             if (settled.nextDueAt !== null) nextDueAt = nextDueAt === null ? settled.nextDueAt : Math.min(nextDueAt, settled.nextDueAt)
           }
-          yield* releaseSession(claim, memory, nextDueAt)
+          const run = plan.decisions.length === 0
+            ? null
+            : { sessionPosition: plan.sessionPosition, plannedAt: now, settings: planner.settings, decisions: plan.decisions }
+          yield* recordOutcome({ claim, run, attempts, memory, nextDueAt, settled: true })
         }).pipe(
           Effect.catchAllCause((cause) =>
             Effect.logWarning(`sender: session ${claim.sessionId} failed; its lease expires and it is retried`, cause)
           )
         )
 
-      const runOnce = Effect.gen(function*() {
-        let handled = 0
-        while (true) {
-          const claims = yield* claimDueSessions(CLAIM_LIMIT, LEASE_SECONDS)
-          if (claims.length === 0) return handled
-          yield* Effect.forEach(claims, handle, { concurrency: SESSION_CONCURRENCY, discard: true })
-          handled += claims.length
-        }
-      }).pipe(
+      /**
+       * Claims due sessions page by page and handles them as slots free up, so one
+       * slow APNs answer holds up only its own session, not a whole page.
+       */
+      const runOnce = Stream.repeatEffectOption(
+        claimDueSessions(CLAIM_LIMIT, LEASE_SECONDS).pipe(
+          Effect.mapError(Option.some),
+          Effect.filterOrFail((claims) => claims.length > 0, () => Option.none())
+        )
+      ).pipe(
+        Stream.flattenIterables,
+        Stream.mapEffect(handle, { concurrency: SESSION_CONCURRENCY, unordered: true }),
+        Stream.runCount,
         Effect.catchAll((error) => Effect.logWarning("sender: database unavailable", error.message).pipe(Effect.as(0)))
       )
 

@@ -30,11 +30,16 @@ export const claimDueSessions = (limit: number, leaseSeconds: number) =>
         limit ${limit}
         for update skip locked
       )
-      update sender_sessions s
-        set due_at = now() + make_interval(secs => ${leaseSeconds}), updated_at = now()
-      from due
-      where s.tenant = due.tenant and s.session_id = due.session_id
-      returning s.tenant, s.session_id, s.memory, s.version::text as version, s.caused_by::text as caused_by`
+      , claimed as (
+        update sender_sessions s
+          set due_at = now() + make_interval(secs => ${leaseSeconds}), updated_at = now()
+        from due
+        where s.tenant = due.tenant and s.session_id = due.session_id
+        returning s.tenant, s.session_id, s.memory, s.version::text as version, s.caused_by::text as caused_by
+      )
+      -- Asynchronous commit: a lease is worth no disk sync; after a PostgreSQL crash the
+      -- sessions are simply due again.
+      select c.* from claimed c, (select set_config('synchronous_commit', 'off', true)) as async_commit`
     if (claimed.length === 0) return []
     // A separate statement, so a fresh snapshot: the claim may have followed a row the
     // projector updated after the claim statement began, and must not plan on older state.
@@ -58,21 +63,4 @@ export const claimDueSessions = (limit: number, leaseSeconds: number) =>
         registrationsPosition: loaded?.registrations_position ?? null
       }
     })
-  })
-
-/**
- * Stores what the sender learned and when the session is next due. If the
- * projector marked the session again meanwhile (version moved), it stays due now.
- */
-export const releaseSession = (claim: ClaimedSession, memory: unknown, nextDueAt: number | null) =>
-  Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    const next = nextDueAt === null ? null : new Date(nextDueAt).toISOString()
-    yield* sql`
-      update sender_sessions
-        set memory = ${JSON.stringify(memory)}::jsonb,
-            due_at = case when version = ${claim.version}::bigint then ${next}::timestamptz else now() end,
-            settled_position = greatest(settled_position, ${claim.causedBy}::bigint),
-            updated_at = now()
-      where tenant = ${claim.tenant} and session_id = ${claim.sessionId}`
   })
