@@ -11,6 +11,7 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import pg from "pg"
 import { ApnsSimulator } from "../src/apns/simulator/ApnsSimulator.ts"
 import { generateSigningKey } from "../src/apns/simulator/localKeys.ts"
 import { startCluster } from "../src/db/EmbeddedPostgres.ts"
@@ -151,6 +152,21 @@ const main = async () => {
     console.log(`transitions (ack -> end push at the simulator): n=${transitions.length} p50 ${percentile(transitions, 50).toFixed(1)} ms, p99 ${percentile(transitions, 99).toFixed(1)} ms (target p99 <= 50 ms); missing ends ${missingEnds}`)
     console.log(`throttled updates (ack -> first push showing it): n=${progress.length} p50 ${percentile(progress, 50).toFixed(0)} ms, p99 ${percentile(progress, 99).toFixed(0)} ms (bounded by the 10 s window)`)
     console.log(`pushes   : ${totalPushes} in ${(loadSeconds + 12).toFixed(1)} s = ${(totalPushes / (loadSeconds + 12)).toFixed(0)} pushes/s`)
+    // Where an `end` spends its time inside the relay: ingest commit -> sender run -> APNs attempt.
+    const stages = new pg.Client({ connectionString: cluster.cluster.url })
+    await stages.connect()
+    const { rows } = await stages.query<{ planned: number; attempted: number }>(`
+      select r.planned_at_ms - extract(epoch from e.received_time) * 1000 as planned,
+             extract(epoch from d.attempted_at) * 1000 - r.planned_at_ms as attempted
+      from deliveries d join sender_runs r on r.id = d.run_id join events e on e.position = d.caused_by
+      where d.event = 'end'`)
+    const [db] = (await stages.query<{ xact_commit: string; tup_inserted: string; tup_updated: string; tup_returned: string }>(
+      "select xact_commit::text, tup_inserted::text, tup_updated::text, tup_returned::text from pg_stat_database where datname = current_database()")).rows
+    console.log(`database : ${db?.xact_commit} transactions, ${db?.tup_inserted} rows inserted, ${db?.tup_updated} updated, ${db?.tup_returned} returned`)
+    await stages.end()
+    const planned = rows.map((row) => Number(row.planned))
+    const attempted = rows.map((row) => Number(row.attempted))
+    console.log(`stages   : ingest commit -> sender run p50 ${percentile(planned, 50).toFixed(1)} ms, p99 ${percentile(planned, 99).toFixed(1)} ms; run -> APNs attempt p50 ${percentile(attempted, 50).toFixed(1)} ms, p99 ${percentile(attempted, 99).toFixed(1)} ms`)
     console.log(`memory   : relay RSS ${(baselineRss / 1024).toFixed(0)} MiB idle, ${(peakRss / 1024).toFixed(0)} MiB peak = ${(((peakRss - baselineRss) * 1024) / SESSIONS).toFixed(0)} bytes per active session`)
   } finally {
     await relay.stop()

@@ -89,6 +89,28 @@ export const contentStateOf = (state: SessionState): ContentState =>
 
 const isTerminal = (status: SessionState["status"]) => status === "complete" || status === "error"
 
+const sameActivity = (a: SessionState["activity"], b: SessionState["activity"]) =>
+  a === b || (a !== null && b !== null && a.token === b.token && a.apnsEnv === b.apnsEnv && a.bundleId === b.bundleId)
+
+/**
+ * Whether a state change can only lead to a progress update, which the
+ * throttle window paces: the same working or retry status in the same turn,
+ * with the same activity, alerts and pending permissions; only the text shown
+ * (title, last message, retry info) moved. Such a change need not wake the
+ * sender before a window it already waits for ends; anything else may.
+ */
+export const pacedByThrottle = (before: SessionState, after: SessionState): boolean =>
+  (after.status === "working" || after.status === "retry") &&
+  before.status === after.status &&
+  before.turn === after.turn &&
+  before.parentId === after.parentId &&
+  before.alertSeq === after.alertSeq &&
+  before.aborted === after.aborted &&
+  before.turnError === after.turnError &&
+  before.permissions.length === after.permissions.length &&
+  before.permissions.every((p, i) => p.id === after.permissions[i]?.id) &&
+  sameActivity(before.activity, after.activity)
+
 export const planPushes = (
   state: SessionState,
   tenant: TenantState,

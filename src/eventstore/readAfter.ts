@@ -45,6 +45,11 @@ export interface ReadBatch {
   readonly events: ReadonlyArray<LoggedEvent>
   /** Where to continue from; equals the input when nothing was read. */
   readonly checkpoint: Checkpoint
+  /**
+   * Committed events wait behind an older transaction still running: they
+   * become readable when it ends, which nobody announces, so look again soon.
+   */
+  readonly heldBack: boolean
 }
 
 /**
@@ -55,19 +60,23 @@ export interface ReadBatch {
 export const readAfter = (checkpoint: Checkpoint, limit: number) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const rows = yield* sql<EventRow>`
+    const rows = yield* sql<EventRow & { final: boolean }>`
       select position, transaction_id::text as transaction_id, tenant, session_id, event_id, type,
-             payload, meta, source_time, received_time
+             payload, meta, source_time, received_time,
+             transaction_id < pg_snapshot_xmin(pg_current_snapshot()) as final
       from events
       where (transaction_id, position) > (${checkpoint.transactionId}::xid8, ${checkpoint.position.toString()}::bigint)
-        and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
       order by transaction_id, position
       limit ${limit}`
-    const last = rows[rows.length - 1]
+    // In this order the final rows come first: take them, up to the first one that is not.
+    const firstPending = rows.findIndex((row) => !row.final)
+    const final = firstPending === -1 ? rows : rows.slice(0, firstPending)
+    const last = final[final.length - 1]
     return {
-      events: rows.map(toLoggedEvent),
+      events: final.map(toLoggedEvent),
       checkpoint: last === undefined
         ? checkpoint
-        : new Checkpoint({ transactionId: last.transaction_id, position: BigInt(last.position) })
+        : new Checkpoint({ transactionId: last.transaction_id, position: BigInt(last.position) }),
+      heldBack: firstPending !== -1
     } satisfies ReadBatch
   })

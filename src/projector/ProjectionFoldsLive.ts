@@ -1,7 +1,7 @@
 import { Layer } from "effect"
 import type { LoggedEvent } from "../../domain/LoggedEvent.ts"
 import { initialSessionState, initialTenantState, type SessionState, type TenantState } from "../../domain/SessionState.ts"
-import { contentStateOf } from "../../projections/PushPlanner.ts"
+import { contentStateOf, pacedByThrottle } from "../../projections/PushPlanner.ts"
 import { applySession } from "../../projections/SessionFold.ts"
 import { applyTenant, sessionsOfEvent, touchesTenant } from "../../projections/TenantFold.ts"
 import { ProjectionFolds } from "./ProjectionFolds.ts"
@@ -11,6 +11,7 @@ export const ProjectionFoldsLive = Layer.succeed(ProjectionFolds, {
   sessionsOf: (event: LoggedEvent, tenantState: unknown) => sessionsOfEvent(event, tenantState as TenantState),
   initialSession: (_tenant: string, sessionId: string) => initialSessionState(sessionId),
   applySession: (state: unknown, event: LoggedEvent) => applySession(state as SessionState, event),
+  pacedByThrottle: (before: unknown, after: unknown) => pacedByThrottle(before as SessionState, after as SessionState),
   shownState: (state: unknown) => contentStateOf(state as SessionState),
   touchesRegistrations: touchesTenant,
   initialRegistrations: () => initialTenantState(),

@@ -10,6 +10,7 @@ export const SESSIONS_PROJECTOR = "sessions"
 export const PROJECTOR_LOCK_KEY = 7_406_511_002 // arbitrary, constant: "pushline sessions projector"
 const BATCH_SIZE = 500
 const POLL_INTERVAL = Duration.millis(250)
+const MAX_HELD_BACK_DELAY_MS = 64
 
 /**
  * Runs the folds over the log, forever: leader election by advisory lock,
@@ -41,13 +42,20 @@ export class Projector extends Context.Tag("pushline/Projector")<Projector, {
           const stillHeld = yield* acquireProjectorLock(PROJECTOR_LOCK_KEY)
           yield* Effect.logInfo("projector: leading (advisory lock held)")
           let checkpoint = yield* loadCheckpoint(SESSIONS_PROJECTOR)
+          let heldBackDelay = 1
           while (true) {
             const batch = yield* readAfter(checkpoint, BATCH_SIZE)
             if (batch.events.length === 0) {
               yield* stillHeld
-              yield* waitForEvents
+              // Held back by an older open transaction: it ends within milliseconds as a
+              // rule, and no NOTIFY says when, so look again soon (backing off).
+              if (batch.heldBack) {
+                yield* Effect.sleep(Duration.millis(heldBackDelay))
+                heldBackDelay = Math.min(heldBackDelay * 2, MAX_HELD_BACK_DELAY_MS)
+              } else yield* waitForEvents
               continue
             }
+            heldBackDelay = 1
             const result = yield* projectBatch(SESSIONS_PROJECTOR, checkpoint, batch.checkpoint, batch.events, {
               markDue: true
             })

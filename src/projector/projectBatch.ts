@@ -84,7 +84,7 @@ export const projectBatch = (
 
         const sessions = new Map<string, unknown>()
         for (const row of sessionRows) sessions.set(sessionKey(row.tenant, row.session_id), row.state)
-        const changedSessions = new Map<string, { tenant: string; sessionId: string; position: bigint }>()
+        const changedSessions = new Map<string, { tenant: string; sessionId: string; position: bigint; urgent: boolean }>()
         const changedTenants = new Map<string, bigint>()
         const outcomes: Array<Outcome> = []
         const steps: Array<Step> = []
@@ -117,7 +117,8 @@ export const projectBatch = (
             })
             if (result.applied) {
               applied = true
-              changedSessions.set(key, { tenant: event.tenant, sessionId, position: event.position })
+              const urgent = (changedSessions.get(key)?.urgent ?? false) || !folds.pacedByThrottle(current, result.state)
+              changedSessions.set(key, { tenant: event.tenant, sessionId, position: event.position, urgent })
             } else if (result.reason !== null) reasons.push(result.reason)
           }
           outcomes.push({
@@ -133,7 +134,8 @@ export const projectBatch = (
           tenant: change.tenant,
           session_id: change.sessionId,
           state: sessions.get(key),
-          last_position: change.position.toString()
+          last_position: change.position.toString(),
+          urgent: change.urgent
         }))
         if (sessionUpdates.length > 0) {
           yield* sql`
@@ -144,15 +146,26 @@ export const projectBatch = (
             on conflict (tenant, session_id) do update
               set state = excluded.state, last_position = excluded.last_position, updated_at = now()`
           if (options.markDue) {
+            // Due now, except a change the throttle paces for a session that already waits
+            // (window end, lease, backoff): it keeps its time. The version bump still tells
+            // a sender holding the lease that there is news.
             yield* sql`
+              with x as (
+                select * from jsonb_to_recordset(${JSON.stringify(sessionUpdates)}::jsonb)
+                  as x(tenant text, session_id text, last_position bigint, urgent boolean)
+              ),
+              marked as (
+                update sender_sessions s
+                  set due_at = case when x.urgent or s.due_at is null then least(coalesce(s.due_at, now()), now()) else s.due_at end,
+                      version = s.version + 1,
+                      caused_by = x.last_position, updated_at = now()
+                from x
+                where s.tenant = x.tenant and s.session_id = x.session_id
+                returning s.tenant, s.session_id
+              )
               insert into sender_sessions (tenant, session_id, due_at, caused_by)
-              select x.tenant, x.session_id, now(), x.last_position
-              from jsonb_to_recordset(${JSON.stringify(sessionUpdates)}::jsonb)
-                as x(tenant text, session_id text, last_position bigint)
-              on conflict (tenant, session_id) do update
-                set due_at = least(coalesce(sender_sessions.due_at, now()), now()),
-                    version = sender_sessions.version + 1,
-                    caused_by = excluded.caused_by, updated_at = now()`
+              select x.tenant, x.session_id, now(), x.last_position from x
+              where not exists (select 1 from marked m where m.tenant = x.tenant and m.session_id = x.session_id)`
           }
         }
         const registrationUpdates = [...changedTenants.entries()].map(([tenant, position]) => ({

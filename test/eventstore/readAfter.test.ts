@@ -91,10 +91,13 @@ layer(ReaderDatabase, { excludeTestServices: true })("readAfter", (it) => {
 
         const whileOpen = yield* readAll(start)
         expect(whileOpen.events).toEqual([])
+        // gap-late is committed but waits behind the open transaction: the reader says so.
+        expect((yield* readAfter(start, 10)).heldBack).toBe(true)
 
         yield* Effect.promise(() => early.query("commit"))
         const after = yield* readAll(whileOpen.checkpoint)
         expect(after.events).toEqual(["gap-early", "gap-late"])
+        expect((yield* readAfter(after.checkpoint, 10)).heldBack).toBe(false)
       } finally {
         yield* Effect.promise(() => Promise.all([early.end(), late.end()]))
       }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { SessionState, TenantState } from "../../domain/SessionState.ts"
-import { initialMemory, type PlannerMemory, planPushes, settlePush } from "../../projections/PushPlanner.ts"
+import { initialMemory, pacedByThrottle, type PlannerMemory, planPushes, settlePush } from "../../projections/PushPlanner.ts"
 import { asked, busy, foldAll, idle, pushline, replied, T0, text } from "./support.ts"
 
 const settings = { throttleMs: 10_000, permissionGraceMs: 5_000, defaultBundleId: "com.example.app" }
@@ -89,3 +89,45 @@ describe("push planner", () => {
     expect(step(registered, started.memory, T0 + 150).pushes).toEqual(["end:cccc:p10:complete"])
   })
 })
+
+describe("pacedByThrottle", () => {
+  const states = (events: Parameters<typeof foldAll>[0]) =>
+    events.map((_, i) => withActivity(foldAll(events.slice(0, i + 1)).state))
+  const token = { activityToken: "dddd", apnsEnv: "sandbox" }
+
+  it("only text moving within a working turn is paced; status, turn, permission, alert and activity changes are not", () => {
+    const [started, one, two, ask, answered, more, done] = states([
+      busy(0), text("one", 10), text("two", 20), asked("per_1", 30), replied("per_1", 40), text("three", 50), idle(60)
+    ])
+    expect(pacedByThrottle(foldAll([]).state, started!)).toBe(false) // idle -> working: a new turn
+    expect(pacedByThrottle(started!, one!)).toBe(true)
+    expect(pacedByThrottle(one!, two!)).toBe(true)
+    expect(pacedByThrottle(two!, ask!)).toBe(false) // permission
+    expect(pacedByThrottle(ask!, answered!)).toBe(false) // back to working
+    expect(pacedByThrottle(answered!, more!)).toBe(true)
+    expect(pacedByThrottle(more!, done!)).toBe(false) // complete, with an alert
+    const registered = foldAll([busy(0), text("one", 10), pushline("pushline.activity.registered", { ...token, sessionID: "ses_root" }, 20)]).state
+    expect(pacedByThrottle(foldAll([busy(0), text("one", 10)]).state, registered)).toBe(false)
+  })
+
+  it("a paced change never lets the planner send sooner than the state before it", () => {
+    const all = states([busy(0), text("one", 10), text("two", 20), text("three", 30), asked("per_1", 40), replied("per_1", 50), text("four", 60)])
+    const sent = step(all[0]!, initialMemory(), T0 + 100) // the window starts at T0 + 100
+    let checked = 0
+    for (let i = 1; i < all.length; i++) {
+      if (!pacedByThrottle(all[i - 1]!, all[i]!)) continue
+      for (const now of [T0 + 200, T0 + 5_000, T0 + 10_099]) {
+        // The projector keeps a session's time only while it waits (a hold); then the
+        // paced state waits exactly as long.
+        const before = planPushes(all[i - 1]!, tenant, sent.memory, now, settings)
+        if (before.nextDueAt === null) continue
+        checked++
+        const after = planPushes(all[i]!, tenant, sent.memory, now, settings)
+        expect(after.intents).toEqual([])
+        expect(after.nextDueAt).toBe(before.nextDueAt)
+      }
+    }
+    expect(checked).toBe(9) // text two and three, and four after the answer, at three moments each
+  })
+})
+

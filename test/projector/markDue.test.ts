@@ -1,0 +1,79 @@
+import { SqlClient } from "@effect/sql"
+import { expect, layer } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import type { NewEvent } from "../../domain/LoggedEvent.ts"
+import { pgLayer } from "../../src/db/Database.ts"
+import { runMigrations } from "../../src/db/Migrator.ts"
+import { appendEvents } from "../../src/eventstore/appendEvents.ts"
+import { readAfter } from "../../src/eventstore/readAfter.ts"
+import { loadCheckpoint } from "../../src/projector/Checkpoints.ts"
+import { projectBatch } from "../../src/projector/projectBatch.ts"
+import { ProjectionFoldsLive } from "../../src/projector/ProjectionFoldsLive.ts"
+import { createFreshDatabase } from "../support/database.ts"
+
+// A database of its own: the projector here folds the whole log.
+const DueDatabase = Layer.unwrapEffect(
+  Effect.promise(() => createFreshDatabase("mark-due")).pipe(
+    Effect.map((url) => Layer.effectDiscard(runMigrations()).pipe(Layer.provideMerge(pgLayer(url, 5))))
+  )
+).pipe(Layer.provideMerge(ProjectionFoldsLive))
+
+let seq = 0
+const opencode = (type: string, properties: Record<string, unknown>): NewEvent => {
+  seq++
+  const eventId = `evt_due_${seq}`
+  return { tenant: "t-due", sessionId: "ses_due", eventId, type, payload: { id: eventId, type, properties }, meta: {}, sourceTime: 1_795_000_000_000 + seq * 1000 }
+}
+const busy = () => opencode("session.status", { sessionID: "ses_due", status: { type: "busy" } })
+const text = (t: string) => opencode("message.part.updated", { sessionID: "ses_due", part: { id: `prt_${seq}`, messageID: "msg_a", sessionID: "ses_due", type: "text", text: t } })
+const idle = () => opencode("session.status", { sessionID: "ses_due", status: { type: "idle" } })
+
+/** Appends the events and projects everything new, as the projector's loop does. */
+const project = (...events: Array<NewEvent>) =>
+  Effect.gen(function*() {
+    yield* appendEvents(events)
+    const from = yield* loadCheckpoint("sessions")
+    const batch = yield* readAfter(from, 1000)
+    yield* projectBatch("sessions", from, batch.checkpoint, batch.events, { markDue: true })
+  })
+
+const due = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const [row] = yield* sql<{ in_ms: number; version: string; status: string }>`
+    select (extract(epoch from (s.due_at - now())) * 1000)::float8 as in_ms, s.version::text as version, st.state->>'status' as status
+    from sender_sessions s join session_states st using (tenant, session_id)
+    where s.tenant = 't-due' and s.session_id = 'ses_due'`
+  return row!
+})
+
+/** The sender, having sent, waits for its throttle window: due in 10 s. */
+const waitForWindow = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql`update sender_sessions set due_at = now() + interval '10 seconds' where tenant = 't-due' and session_id = 'ses_due'`)
+
+layer(DueDatabase, { excludeTestServices: true })("marking sessions due", (it) => {
+  it.effect("progress keeps a session's pending window; transitions and first changes wake the sender now", () =>
+    Effect.gen(function*() {
+      yield* project(busy())
+      const started = yield* due
+      expect(started.status).toBe("working")
+      expect(started.in_ms).toBeLessThanOrEqual(0)
+
+      yield* waitForWindow
+      yield* project(text("step 1"))
+      const paced = yield* due
+      expect(paced.in_ms).toBeGreaterThan(9_000)
+      // The version still moves, so a sender holding a lease plans again at once.
+      expect(BigInt(paced.version)).toBe(BigInt(started.version) + 1n)
+
+      // Nothing pending (the sender cleared due_at): progress is due now.
+      yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql`update sender_sessions set due_at = null where session_id = 'ses_due'`)
+      yield* project(text("step 2"))
+      expect((yield* due).in_ms).toBeLessThanOrEqual(0)
+
+      yield* waitForWindow
+      yield* project(idle())
+      const ended = yield* due
+      expect(ended.status).toBe("complete")
+      expect(ended.in_ms).toBeLessThanOrEqual(0)
+    }))
+})
