@@ -5,7 +5,6 @@ import { projectBatch } from "./projectBatch.ts"
 import { acquireProjectorLock } from "./ProjectorLock.ts"
 import { PROJECTOR_LOCK_KEY, SESSIONS_PROJECTOR } from "./Projector.ts"
 
-
 export interface RebuildProgress {
   readonly folded: number
   readonly head: bigint
@@ -36,7 +35,12 @@ export const rebuildProjections = (onProgress: (progress: RebuildProgress) => Ef
       let folded = 0
       while (true) {
         const batch = yield* readAfter(checkpoint, 1000)
-        if (batch.events.length === 0) break
+        if (batch.events.length === 0) {
+          if (!batch.heldBack) break
+          // Committed events wait behind a transaction still open: the log is not all readable yet.
+          yield* Effect.sleep("5 millis")
+          continue
+        }
         yield* projectBatch(SESSIONS_PROJECTOR, checkpoint, batch.checkpoint, batch.events, { markDue: false })
         checkpoint = batch.checkpoint
         folded += batch.events.length
