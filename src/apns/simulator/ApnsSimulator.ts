@@ -2,8 +2,8 @@ import * as crypto from "node:crypto"
 import * as http2 from "node:http2"
 import type { AddressInfo } from "node:net"
 import { generateCertificate, type SimulatorCertificate } from "./certificate.ts"
-import { JwtVerifier, type SigningKey } from "./JwtVerifier.ts"
-import { type Rejection, deviceTokenOf, validateHeaders, validatePayload, validateRoute } from "./validateRequest.ts"
+import { ConnectionToken, JwtVerifier, type SigningKey } from "./JwtVerifier.ts"
+import { deviceTokenOf, type HeaderRules, type Rejection, type RequestFacts, validateHeaders, validatePayload, validateRoute } from "./validateRequest.ts"
 
 /**
  * A local APNs: HTTP/2 over TLS with its own certificate, checking requests
@@ -46,14 +46,19 @@ export interface SimulatorOptions {
 }
 
 const DEFAULT_REASONS: Record<number, string> = { 429: "TooManyRequests", 500: "InternalServerError", 503: "ServiceUnavailable" }
-const TOKEN_UPDATE_WINDOW_MS = 20 * 60 * 1000
 
 interface ConnectionState {
   readonly id: number
-  token: string | undefined
-  tokenSince: number
+  readonly token: ConnectionToken
   active: number
   maxActive: number
+}
+
+/** One push request: what validateRequest checks, and where to answer it. */
+interface Exchange extends RequestFacts {
+  readonly stream: http2.ServerHttp2Stream
+  readonly session: http2.ServerHttp2Session
+  readonly connection: ConnectionState
 }
 
 export class ApnsSimulator {
@@ -70,6 +75,7 @@ export class ApnsSimulator {
   connectionsOpened = 0
   private seq = 0
   private readonly verifier: JwtVerifier
+  private readonly rules: HeaderRules
   private readonly sessions = new Set<http2.ServerHttp2Session>()
   private readonly listeners = new Set<(push: RecordedPush) => void>()
 
@@ -79,6 +85,7 @@ export class ApnsSimulator {
     private readonly options: SimulatorOptions
   ) {
     this.verifier = new JwtVerifier(options.keys)
+    this.rules = { allowedBundles: new Set(options.allowedBundles ?? []), tokenBundles: this.tokenBundles }
   }
 
   static async start(options: SimulatorOptions): Promise<ApnsSimulator> {
@@ -91,9 +98,7 @@ export class ApnsSimulator {
     })
     const simulator = new ApnsSimulator(server, certificate, options)
     server.on("session", (session) => simulator.onSession(session))
-    // HTTP/2 streams are handled raw (the compat API costs more than the checks);
     // HTTP/1.1 is only for reading the records with curl or fetch.
-    server.on("stream", (stream, headers) => void simulator.onStream(stream, headers))
     server.on("request", (request, response) => {
       if (request.httpVersion === "2.0") return
       simulator.serveRecords(request.method, request.url, (status, body) => {
@@ -101,6 +106,10 @@ export class ApnsSimulator {
         response.end(body)
       })
     })
+    // A "request" listener makes Node also wrap every HTTP/2 stream in compat
+    // request/response objects (its own "stream" listener): drop it, streams are handled raw.
+    server.removeAllListeners("stream")
+    server.on("stream", (stream, headers) => simulator.onStream(stream, headers))
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject)
       server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve())
@@ -148,9 +157,9 @@ export class ApnsSimulator {
   private onSession(session: http2.ServerHttp2Session) {
     this.connectionsOpened++
     this.sessions.add(session)
-    this.state.set(session, { id: this.connectionsOpened, token: undefined, tokenSince: 0, active: 0, maxActive: 0 })
+    this.state.set(session, { id: this.connectionsOpened, token: new ConnectionToken(this.verifier), active: 0, maxActive: 0 })
     session.on("close", () => this.sessions.delete(session))
-    session.on("error", () => {})
+    session.on("error", ignore)
   }
 
   private now() {
@@ -167,113 +176,105 @@ export class ApnsSimulator {
     return undefined
   }
 
-  private async onStream(stream: http2.ServerHttp2Stream, requestHeaders: http2.IncomingHttpHeaders) {
-    stream.on("error", () => {})
-    const path = String(requestHeaders[":path"] ?? "")
-    const method = String(requestHeaders[":method"] ?? "")
-    const respond = (status: number, headers: Record<string, string>, body?: string) => {
-      if (stream.destroyed || stream.closed) return
-      stream.respond({ ":status": status, ...headers }, { endStream: body === undefined })
-      if (body !== undefined) stream.end(body)
-    }
+  private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) {
+    const path = headers[":path"] ?? ""
+    const method = headers[":method"] ?? ""
     if (path.startsWith("/pushes")) {
-      return this.serveRecords(method, path, (status, body) => respond(status, { "content-type": "application/json" }, body))
+      stream.on("error", ignore)
+      return this.serveRecords(method, path, (status, body) => respond(stream, status, "", body))
     }
     const session = stream.session as http2.ServerHttp2Session | undefined
     const connection = session === undefined ? undefined : this.state.get(session)
     if (connection === undefined || session === undefined) return stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR)
     connection.active++
-    connection.maxActive = Math.max(connection.maxActive, connection.active)
-    this.maxConcurrentSeen = Math.max(this.maxConcurrentSeen, connection.active)
-    try {
-      const body = await readBody(stream)
-      await this.handlePush({ method, path, headers: requestHeaders, streamId: stream.id ?? 0, respond }, session, connection, body)
-    } finally {
+    if (connection.active > connection.maxActive) connection.maxActive = connection.active
+    if (connection.active > this.maxConcurrentSeen) this.maxConcurrentSeen = connection.active
+    const chunks: Array<Buffer> = []
+    let finished = false
+    const finish = () => {
+      if (finished) return
+      finished = true
       connection.active--
     }
+    stream.on("data", (chunk: Buffer) => chunks.push(chunk))
+    stream.on("error", finish)
+    stream.on("end", () => {
+      const body = chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8")
+      const exchange: Exchange = { stream, session, connection, method, path, headers: headers as Exchange["headers"], body }
+      const pending = this.handlePush(exchange)
+      if (pending === undefined) finish()
+      else void pending.then(finish)
+    })
   }
 
-  private async handlePush(
-    exchange: {
-      readonly method: string
-      readonly path: string
-      readonly headers: http2.IncomingHttpHeaders
-      readonly streamId: number
-      readonly respond: (status: number, headers: Record<string, string>, body?: string) => void
-    },
-    session: http2.ServerHttp2Session,
-    connection: ConnectionState,
-    body: string
-  ) {
-    const headers: Record<string, string | undefined> = {}
-    for (const [key, value] of Object.entries(exchange.headers)) {
-      if (!key.startsWith(":")) headers[key] = Array.isArray(value) ? value.join(",") : value
-    }
-    const facts = { method: exchange.method, path: exchange.path, headers, body }
-    const token = deviceTokenOf(exchange.path)?.toLowerCase()
-    const apnsId = headers["apns-id"] ?? crypto.randomUUID()
-    const reject = (rejection: Rejection, extra: Record<string, unknown> = {}) => {
-      this.rejections.push({ receivedAt: this.now(), token, status: rejection.status, reason: rejection.reason })
-      exchange.respond(rejection.status, { "content-type": "application/json", "apns-id": apnsId }, JSON.stringify({ reason: rejection.reason, ...extra }))
-    }
+  /** Answers one push; returns a promise only when the answer is deferred (token check, latency fault). */
+  private handlePush(exchange: Exchange): Promise<void> | undefined {
+    const route = validateRoute(exchange)
+    if (route !== null) return this.reject(exchange, route)
+    const auth = exchange.connection.token.check(exchange.headers.authorization, this.now())
+    if (auth === null) return this.afterAuth(exchange)
+    if (!(auth instanceof Promise)) return this.reject(exchange, auth)
+    return auth.then((rejection) => (rejection === null ? this.afterAuth(exchange) : this.reject(exchange, rejection)))
+  }
 
-    const route = validateRoute(facts)
-    if (route !== null) return reject(route)
-    const auth = await this.verifier.check(headers.authorization, this.now())
-    if (auth !== null) return reject(auth)
-    const jwt = headers.authorization!.slice(7).trim()
-    if (connection.token !== jwt) {
-      // A new token on a connection that already had one, too soon.
-      if (connection.token !== undefined && this.now() - connection.tokenSince < TOKEN_UPDATE_WINDOW_MS) {
-        return reject({ status: 429, reason: "TooManyProviderTokenUpdates" })
-      }
-      connection.token = jwt
-      connection.tokenSince = this.now()
-    }
-    const headerProblem = validateHeaders(facts, {
-      allowedBundles: new Set(this.options.allowedBundles ?? []),
-      tokenBundles: this.tokenBundles
-    })
-    if (headerProblem !== null) return reject(headerProblem)
-    const { payload, rejection } = validatePayload(facts)
-    if (rejection !== null) return reject(rejection)
-    const goneAt = this.unregistered.get(token!)
-    if (goneAt !== undefined) return reject({ status: 410, reason: "Unregistered" }, { timestamp: goneAt })
+  private afterAuth(exchange: Exchange): Promise<void> | undefined {
+    const headerProblem = validateHeaders(exchange, this.rules)
+    if (headerProblem !== null) return this.reject(exchange, headerProblem)
+    const { payload, rejection } = validatePayload(exchange)
+    if (rejection !== null) return this.reject(exchange, rejection)
+    const token = deviceTokenOf(exchange.path)!.toLowerCase()
+    const goneAt = this.unregistered.get(token)
+    if (goneAt !== undefined) return this.reject(exchange, { status: 410, reason: "Unregistered" }, goneAt)
 
-    const fault = this.pickFault(token!)
+    const fault = this.pickFault(token)
     if (fault !== undefined) {
       switch (fault.kind) {
         case "status":
-          return reject({ status: fault.status, reason: fault.reason ?? DEFAULT_REASONS[fault.status] ?? "InternalServerError" })
+          return this.reject(exchange, { status: fault.status, reason: fault.reason ?? DEFAULT_REASONS[fault.status] ?? "InternalServerError" })
         case "reset":
           // The connection drops mid-request: the client never learns the outcome.
-          session.destroy()
+          exchange.session.destroy()
           return
         case "latency":
-          await new Promise((resolve) => setTimeout(resolve, fault.ms))
-          break
+          return new Promise<void>((resolve) => setTimeout(resolve, fault.ms)).then(() => this.accept(exchange, token, payload))
         case "goaway":
           // Graceful close: GOAWAY naming the last stream taken; open streams finish, new ones are refused.
-          if (!this.goawayLastStream.has(session)) {
-            this.goawayLastStream.set(session, exchange.streamId)
-            session.close()
+          if (!this.goawayLastStream.has(exchange.session)) {
+            this.goawayLastStream.set(exchange.session, exchange.stream.id ?? 0)
+            exchange.session.close()
           }
           break
       }
     }
+    this.accept(exchange, token, payload)
+  }
 
+  private accept(exchange: Exchange, token: string, payload: unknown) {
+    const headers: Record<string, string> = {}
+    for (const key in exchange.headers) {
+      if (key.startsWith("apns-")) headers[key] = exchange.headers[key]!
+    }
+    const apnsId = headers["apns-id"] ?? crypto.randomUUID()
     const recorded: RecordedPush = {
       seq: ++this.seq,
       receivedAt: this.now(),
-      connectionId: connection.id,
-      token: token!,
+      connectionId: exchange.connection.id,
+      token,
       apnsId,
-      headers: Object.fromEntries(Object.entries(headers).filter(([key]) => key.startsWith("apns-")) as Array<[string, string]>),
+      headers,
       payload
     }
     this.pushes.push(recorded)
     for (const listener of this.listeners) listener(recorded)
-    exchange.respond(200, { "apns-id": apnsId })
+    respond(exchange.stream, 200, apnsId)
+  }
+
+  private reject(exchange: Exchange, rejection: Rejection, timestamp?: number): undefined {
+    const token = deviceTokenOf(exchange.path)?.toLowerCase()
+    this.rejections.push({ receivedAt: this.now(), token, status: rejection.status, reason: rejection.reason })
+    const body = timestamp === undefined ? { reason: rejection.reason } : { reason: rejection.reason, timestamp }
+    respond(exchange.stream, rejection.status, exchange.headers["apns-id"] ?? crypto.randomUUID(), JSON.stringify(body))
+    return undefined
   }
 
   serveRecords(method: string, url: string, send: (status: number, body: string) => void) {
@@ -287,10 +288,14 @@ export class ApnsSimulator {
   }
 }
 
-const readBody = (stream: http2.ServerHttp2Stream) =>
-  new Promise<string>((resolve) => {
-    const chunks: Array<Buffer> = []
-    stream.on("data", (chunk: Buffer) => chunks.push(chunk))
-    stream.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")))
-    stream.on("error", () => resolve(Buffer.concat(chunks).toString("utf8")))
-  })
+const ignore = () => {}
+
+/** Answers a stream (if the client still listens); `apnsId` "" for the records endpoint. */
+const respond = (stream: http2.ServerHttp2Stream, status: number, apnsId: string, body?: string) => {
+  if (stream.destroyed || stream.closed) return
+  const headers: http2.OutgoingHttpHeaders = { ":status": status }
+  if (apnsId !== "") headers["apns-id"] = apnsId
+  if (body !== undefined) headers["content-type"] = "application/json"
+  stream.respond(headers, { endStream: body === undefined })
+  if (body !== undefined) stream.end(body)
+}

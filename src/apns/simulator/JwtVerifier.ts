@@ -15,6 +15,14 @@ export interface SigningKey {
 }
 
 const MAX_TOKEN_AGE_MS = 60 * 60 * 1000
+const TOKEN_UPDATE_WINDOW_MS = 20 * 60 * 1000
+const EXPIRED: Rejection = { status: 403, reason: "ExpiredProviderToken" }
+const TOO_MANY_UPDATES: Rejection = { status: 429, reason: "TooManyProviderTokenUpdates" }
+
+interface AcceptedToken {
+  readonly token: string
+  readonly iatMs: number
+}
 
 interface Verified {
   readonly ok: boolean
@@ -72,12 +80,47 @@ export class JwtVerifier {
     return result
   }
 
-  async check(authorization: string | undefined, now: number): Promise<Rejection | null> {
+  /**
+   * Checks an `authorization` header. On success returns the token and its
+   * `iat`, so a caller can keep it per connection and only re-check its age.
+   */
+  async check(authorization: string | undefined, now: number): Promise<Rejection | AcceptedToken> {
     if (authorization === undefined || !/^bearer /i.test(authorization)) return { status: 403, reason: "MissingProviderToken" }
     const token = authorization.slice(7).trim()
     const verified = await this.verifySignature(token)
     if (!verified.ok) return { status: 403, reason: verified.reason }
-    if (now - verified.iatMs > MAX_TOKEN_AGE_MS) return { status: 403, reason: "ExpiredProviderToken" }
-    return null
+    return now - verified.iatMs > MAX_TOKEN_AGE_MS ? EXPIRED : { token, iatMs: verified.iatMs }
+  }
+}
+
+/**
+ * The provider token of one connection: a new token is refused within 20
+ * minutes of the previous one (TooManyProviderTokenUpdates). The header
+ * accepted last is remembered, as Apple does: it only needs its age re-checked.
+ */
+export class ConnectionToken {
+  private authorization: string | undefined
+  private token: string | undefined
+  private iatMs = 0
+  private since = 0
+
+  constructor(private readonly verifier: JwtVerifier) {}
+
+  /** null when accepted; a promise only when the header is not the one accepted last. */
+  check(authorization: string | undefined, now: number): Rejection | null | Promise<Rejection | null> {
+    if (authorization !== undefined && authorization === this.authorization) {
+      return now - this.iatMs > MAX_TOKEN_AGE_MS ? EXPIRED : null
+    }
+    return this.verifier.check(authorization, now).then((result) => {
+      if ("reason" in result) return result
+      if (this.token !== result.token) {
+        if (this.token !== undefined && now - this.since < TOKEN_UPDATE_WINDOW_MS) return TOO_MANY_UPDATES
+        this.token = result.token
+        this.since = now
+      }
+      this.authorization = authorization
+      this.iatMs = result.iatMs
+      return null
+    })
   }
 }
