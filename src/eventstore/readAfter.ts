@@ -60,23 +60,23 @@ export interface ReadBatch {
 export const readAfter = (checkpoint: Checkpoint, limit: number) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const rows = yield* sql<EventRow & { final: boolean }>`
+    const after = sql`(transaction_id, position) > (${checkpoint.transactionId}::xid8, ${checkpoint.position.toString()}::bigint)`
+    const rows = yield* sql<EventRow>`
       select position, transaction_id::text as transaction_id, tenant, session_id, event_id, type,
-             payload, meta, source_time, received_time,
-             transaction_id < pg_snapshot_xmin(pg_current_snapshot()) as final
+             payload, meta, source_time, received_time
       from events
-      where (transaction_id, position) > (${checkpoint.transactionId}::xid8, ${checkpoint.position.toString()}::bigint)
+      where ${after} and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
       order by transaction_id, position
       limit ${limit}`
-    // In this order the final rows come first: take them, up to the first one that is not.
-    const firstPending = rows.findIndex((row) => !row.final)
-    const final = firstPending === -1 ? rows : rows.slice(0, firstPending)
-    const last = final[final.length - 1]
+    const last = rows[rows.length - 1]
+    // Only when nothing is final: is anything committed but waiting? (one index probe)
+    const heldBack = last === undefined &&
+      (yield* sql<{ waiting: boolean }>`select exists (select 1 from events where ${after}) as waiting`)[0]?.waiting === true
     return {
-      events: final.map(toLoggedEvent),
+      events: rows.map(toLoggedEvent),
       checkpoint: last === undefined
         ? checkpoint
         : new Checkpoint({ transactionId: last.transaction_id, position: BigInt(last.position) }),
-      heldBack: firstPending !== -1
+      heldBack
     } satisfies ReadBatch
   })

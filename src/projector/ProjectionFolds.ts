@@ -18,8 +18,8 @@ export interface ProjectionFoldsShape {
   readonly sessionsOf: (event: LoggedEvent, tenantState: unknown) => ReadonlyArray<string>
   readonly initialSession: (tenant: string, sessionId: string) => unknown
   readonly applySession: (state: unknown, event: LoggedEvent) => FoldOutcome<unknown>
-  /** Whether the change from `before` to `after` only waits for the throttle window (no need to wake the sender early). */
-  readonly pacedByThrottle: (before: unknown, after: unknown) => boolean
+  /** Whether `event` changing `before` into `after` only waits for the throttle window (no need to wake the sender early). */
+  readonly pacedByThrottle: (before: unknown, after: unknown, event: LoggedEvent) => boolean
   /** What the phone would show for a session state (stored per step for the timeline). */
   readonly shownState: (state: unknown) => unknown
   readonly touchesRegistrations: (event: LoggedEvent) => boolean

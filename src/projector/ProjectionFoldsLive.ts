@@ -1,5 +1,6 @@
 import { Layer } from "effect"
 import type { LoggedEvent } from "../../domain/LoggedEvent.ts"
+import { LegacyEventPosted } from "../../domain/PushlineEvent.ts"
 import { initialSessionState, initialTenantState, type SessionState, type TenantState } from "../../domain/SessionState.ts"
 import { contentStateOf, pacedByThrottle } from "../../projections/PushPlanner.ts"
 import { applySession } from "../../projections/SessionFold.ts"
@@ -11,7 +12,9 @@ export const ProjectionFoldsLive = Layer.succeed(ProjectionFolds, {
   sessionsOf: (event: LoggedEvent, tenantState: unknown) => sessionsOfEvent(event, tenantState as TenantState),
   initialSession: (_tenant: string, sessionId: string) => initialSessionState(sessionId),
   applySession: (state: unknown, event: LoggedEvent) => applySession(state as SessionState, event),
-  pacedByThrottle: (before: unknown, after: unknown) => pacedByThrottle(before as SessionState, after as SessionState),
+  // A legacy /v1/event post waits for the pushes it causes, so it always wakes the sender.
+  pacedByThrottle: (before: unknown, after: unknown, event: LoggedEvent) =>
+    event.type !== LegacyEventPosted._tag && pacedByThrottle(before as SessionState, after as SessionState),
   shownState: (state: unknown) => contentStateOf(state as SessionState),
   touchesRegistrations: touchesTenant,
   initialRegistrations: () => initialTenantState(),

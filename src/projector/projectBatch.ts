@@ -117,7 +117,7 @@ export const projectBatch = (
             })
             if (result.applied) {
               applied = true
-              const urgent = (changedSessions.get(key)?.urgent ?? false) || !folds.pacedByThrottle(current, result.state)
+              const urgent = (changedSessions.get(key)?.urgent ?? false) || !folds.pacedByThrottle(current, result.state, event)
               changedSessions.set(key, { tenant: event.tenant, sessionId, position: event.position, urgent })
             } else if (result.reason !== null) reasons.push(result.reason)
           }
@@ -146,9 +146,9 @@ export const projectBatch = (
             on conflict (tenant, session_id) do update
               set state = excluded.state, last_position = excluded.last_position, updated_at = now()`
           if (options.markDue) {
-            // Due now, except a change the throttle paces for a session that already waits
-            // (window end, lease, backoff): it keeps its time. The version bump still tells
-            // a sender holding the lease that there is news.
+            // Due now, except a change the throttle paces for a session that already has a
+            // time (window end, lease, backoff): that row is not even written. A sender holding
+            // the lease sees the newer state when it releases (recordOutcome).
             yield* sql`
               with x as (
                 select * from jsonb_to_recordset(${JSON.stringify(sessionUpdates)}::jsonb)
@@ -156,16 +156,15 @@ export const projectBatch = (
               ),
               marked as (
                 update sender_sessions s
-                  set due_at = case when x.urgent or s.due_at is null then least(coalesce(s.due_at, now()), now()) else s.due_at end,
+                  set due_at = least(coalesce(s.due_at, now()), now()),
                       version = s.version + 1,
                       caused_by = x.last_position, updated_at = now()
                 from x
-                where s.tenant = x.tenant and s.session_id = x.session_id
-                returning s.tenant, s.session_id
+                where s.tenant = x.tenant and s.session_id = x.session_id and (x.urgent or s.due_at is null)
               )
               insert into sender_sessions (tenant, session_id, due_at, caused_by)
               select x.tenant, x.session_id, now(), x.last_position from x
-              where not exists (select 1 from marked m where m.tenant = x.tenant and m.session_id = x.session_id)`
+              where not exists (select 1 from sender_sessions s where s.tenant = x.tenant and s.session_id = x.session_id)`
           }
         }
         const registrationUpdates = [...changedTenants.entries()].map(([tenant, position]) => ({

@@ -50,7 +50,7 @@ export class Sender extends Context.Tag("pushline/Sender")<Sender, {
           const now = yield* Clock.currentTimeMillis
           // No projected state yet (should not happen): look again shortly rather than settle.
           if (claim.session === null || claim.session === undefined) {
-            return yield* recordOutcome({ claim, run: null, attempts: [], memory: claim.memory, nextDueAt: now + 200, settled: false })
+            return yield* recordOutcome({ claim, run: null, attempts: [], memory: claim.memory, nextDueAt: now + 200, settled: false, plannedOn: null })
           }
           const plan = planner.plan({
             tenant: claim.tenant,
@@ -97,7 +97,7 @@ export class Sender extends Context.Tag("pushline/Sender")<Sender, {
           const run = plan.decisions.length === 0
             ? null
             : { sessionPosition: plan.sessionPosition, plannedAt: now, settings: planner.settings, decisions: plan.decisions }
-          yield* recordOutcome({ claim, run, attempts, memory, nextDueAt, settled: true })
+          yield* recordOutcome({ claim, run, attempts, memory, nextDueAt, settled: true, plannedOn: plan.sessionPosition })
         }).pipe(
           Effect.catchAllCause((cause) =>
             Effect.logWarning(`sender: session ${claim.sessionId} failed; its lease expires and it is retried`, cause)

@@ -28,13 +28,15 @@ export interface SessionOutcome {
   readonly nextDueAt: number | null
   /** Whether the claim's cause counts as handled (not when there was no state to plan on). */
   readonly settled: boolean
+  /** Log position of the state planned on: a newer state makes the session due again at once. */
+  readonly plannedOn: string | null
 }
 
 /**
  * Records a handled session in ONE statement: its run, every attempt (linked
  * to the run), and the release of the claim with what the sender learned and
- * when the session is next due; if the projector marked the session again
- * meanwhile (version moved), it stays due now.
+ * when the session is next due; if the state moved on meanwhile (the projector
+ * marked the session again, or a change it paces landed), it stays due now.
  *
  * Committed asynchronously (`synchronous_commit = off`): this is bookkeeping
  * about pushes already sent, and waiting for the WAL flush would put a disk
@@ -94,7 +96,12 @@ export const recordOutcome = (outcome: SessionOutcome) =>
       released as (
         update sender_sessions
           set memory = ${JSON.stringify(outcome.memory)}::jsonb,
-              due_at = case when version = ${claim.version}::bigint then ${next}::timestamptz else now() end,
+              due_at = case
+                when version = ${claim.version}::bigint and not exists (
+                  select 1 from session_states st
+                  where st.tenant = ${claim.tenant} and st.session_id = ${claim.sessionId}
+                    and st.last_position > ${outcome.plannedOn}::bigint)
+                then ${next}::timestamptz else now() end,
               settled_position = greatest(settled_position, ${outcome.settled ? claim.causedBy : null}::bigint),
               updated_at = now()
         where tenant = ${claim.tenant} and session_id = ${claim.sessionId}

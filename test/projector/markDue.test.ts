@@ -9,6 +9,8 @@ import { readAfter } from "../../src/eventstore/readAfter.ts"
 import { loadCheckpoint } from "../../src/projector/Checkpoints.ts"
 import { projectBatch } from "../../src/projector/projectBatch.ts"
 import { ProjectionFoldsLive } from "../../src/projector/ProjectionFoldsLive.ts"
+import { claimDueSessions } from "../../src/sender/claimDueSessions.ts"
+import { recordOutcome } from "../../src/sender/recordOutcome.ts"
 import { createFreshDatabase } from "../support/database.ts"
 
 // A database of its own: the projector here folds the whole log.
@@ -51,7 +53,7 @@ const waitForWindow = Effect.flatMap(SqlClient.SqlClient, (sql) =>
   sql`update sender_sessions set due_at = now() + interval '10 seconds' where tenant = 't-due' and session_id = 'ses_due'`)
 
 layer(DueDatabase, { excludeTestServices: true })("marking sessions due", (it) => {
-  it.effect("progress keeps a session's pending window; transitions and first changes wake the sender now", () =>
+  it.effect("progress keeps a session's pending time; a sender releasing an older state, transitions and first changes make it due now", () =>
     Effect.gen(function*() {
       yield* project(busy())
       const started = yield* due
@@ -62,15 +64,27 @@ layer(DueDatabase, { excludeTestServices: true })("marking sessions due", (it) =
       yield* project(text("step 1"))
       const paced = yield* due
       expect(paced.in_ms).toBeGreaterThan(9_000)
-      // The version still moves, so a sender holding a lease plans again at once.
-      expect(BigInt(paced.version)).toBe(BigInt(started.version) + 1n)
+      expect(paced.version).toBe(started.version) // not even written
 
       // Nothing pending (the sender cleared due_at): progress is due now.
       yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql`update sender_sessions set due_at = null where session_id = 'ses_due'`)
       yield* project(text("step 2"))
       expect((yield* due).in_ms).toBeLessThanOrEqual(0)
 
-      yield* waitForWindow
+      // A sender holds the lease, planned on the state before a paced change: its release
+      // leaves the session due now, not at the time it planned for.
+      yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql`update sender_sessions set due_at = now() where session_id = 'ses_due'`)
+      const [claim] = yield* claimDueSessions(10, 30)
+      const plannedOn = (claim!.session as { lastPosition: string }).lastPosition
+      expect((yield* due).in_ms).toBeGreaterThan(29_000)
+      yield* project(text("step 3"))
+      yield* recordOutcome({ claim: claim!, run: null, attempts: [], memory: {}, nextDueAt: Date.now() + 10_000, settled: true, plannedOn })
+      expect((yield* due).in_ms).toBeLessThanOrEqual(0)
+      // Planned on the newest state, the release keeps the time asked for.
+      const [again] = yield* claimDueSessions(10, 30)
+      yield* recordOutcome({ claim: again!, run: null, attempts: [], memory: {}, nextDueAt: Date.now() + 10_000, settled: true, plannedOn: (again!.session as { lastPosition: string }).lastPosition })
+      expect((yield* due).in_ms).toBeGreaterThan(9_000)
+
       yield* project(idle())
       const ended = yield* due
       expect(ended.status).toBe("complete")
