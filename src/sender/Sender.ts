@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
-import { Clock, Context, Duration, Effect, Layer, Option, Queue, Random, Stream } from "effect"
+import { Chunk, Clock, Context, Duration, Effect, Layer, Option, Queue, Random, Stream } from "effect"
 import { TokenInvalidated } from "../../domain/PushlineEvent.ts"
 import { appendEvents } from "../eventstore/appendEvents.ts"
 import { pushlineLogEvent } from "../http/PushlineEvents.ts"
@@ -9,12 +9,13 @@ import { Projector } from "../projector/Projector.ts"
 import { claimDueSessions, type ClaimedSession } from "./claimDueSessions.ts"
 import { PushPlanner } from "./PushPlanner.ts"
 import { PushTransport } from "./PushTransport.ts"
-import { type Attempt, recordOutcome } from "./recordOutcome.ts"
+import { type Attempt, recordOutcomes, type SessionOutcome } from "./recordOutcomes.ts"
 
 const CLAIM_LIMIT = 32
 const LEASE_SECONDS = 30
 const POLL_INTERVAL = Duration.millis(200)
 const SESSION_CONCURRENCY = 64
+const RECORD_WINDOW = Duration.millis(2)
 
 /**
  * The sender fiber: claims due sessions, asks the pure planner what to push,
@@ -50,7 +51,8 @@ export class Sender extends Context.Tag("pushline/Sender")<Sender, {
           const now = yield* Clock.currentTimeMillis
           // No projected state yet (should not happen): look again shortly rather than settle.
           if (claim.session === null || claim.session === undefined) {
-            return yield* recordOutcome({ claim, run: null, attempts: [], memory: claim.memory, nextDueAt: now + 200, settled: false, plannedOn: null })
+            const retryShortly: SessionOutcome = { claim, run: null, attempts: [], memory: claim.memory, nextDueAt: now + 200, settled: false, plannedOn: null }
+            return retryShortly
           }
           const plan = planner.plan({
             tenant: claim.tenant,
@@ -97,10 +99,13 @@ export class Sender extends Context.Tag("pushline/Sender")<Sender, {
           const run = plan.decisions.length === 0
             ? null
             : { sessionPosition: plan.sessionPosition, plannedAt: now, settings: planner.settings, decisions: plan.decisions }
-          yield* recordOutcome({ claim, run, attempts, memory, nextDueAt, settled: true, plannedOn: plan.sessionPosition })
+          const handled: SessionOutcome = { claim, run, attempts, memory, nextDueAt, settled: true, plannedOn: plan.sessionPosition }
+          return handled
         }).pipe(
           Effect.catchAllCause((cause) =>
-            Effect.logWarning(`sender: session ${claim.sessionId} failed; its lease expires and it is retried`, cause)
+            Effect.logWarning(`sender: session ${claim.sessionId} failed; its lease expires and it is retried`, cause).pipe(
+              Effect.as(null)
+            )
           )
         )
 
@@ -116,7 +121,20 @@ export class Sender extends Context.Tag("pushline/Sender")<Sender, {
       ).pipe(
         Stream.flattenIterables,
         Stream.mapEffect(handle, { concurrency: SESSION_CONCURRENCY, unordered: true }),
-        Stream.runCount,
+        Stream.filter((outcome): outcome is SessionOutcome => outcome !== null),
+        // Sessions finishing together are recorded together (their leases hold meanwhile).
+        Stream.groupedWithin(SESSION_CONCURRENCY, RECORD_WINDOW),
+        Stream.mapEffect((outcomes) =>
+          recordOutcomes(Chunk.toReadonlyArray(outcomes)).pipe(
+            Effect.as(Chunk.size(outcomes)),
+            Effect.catchAll((error) =>
+              Effect.logWarning("sender: could not record outcomes; their leases expire and they are retried", error.message).pipe(
+                Effect.as(0)
+              )
+            )
+          )
+        ),
+        Stream.runSum,
         Effect.catchAll((error) => Effect.logWarning("sender: database unavailable", error.message).pipe(Effect.as(0)))
       )
 

@@ -10,7 +10,7 @@ import { loadCheckpoint } from "../../src/projector/Checkpoints.ts"
 import { projectBatch } from "../../src/projector/projectBatch.ts"
 import { ProjectionFoldsLive } from "../../src/projector/ProjectionFoldsLive.ts"
 import { claimDueSessions } from "../../src/sender/claimDueSessions.ts"
-import { recordOutcome } from "../../src/sender/recordOutcome.ts"
+import { recordOutcomes } from "../../src/sender/recordOutcomes.ts"
 import { createFreshDatabase } from "../support/database.ts"
 
 // A database of its own: the projector here folds the whole log.
@@ -78,11 +78,11 @@ layer(DueDatabase, { excludeTestServices: true })("marking sessions due", (it) =
       const plannedOn = (claim!.session as { lastPosition: string }).lastPosition
       expect((yield* due).in_ms).toBeGreaterThan(29_000)
       yield* project(text("step 3"))
-      yield* recordOutcome({ claim: claim!, run: null, attempts: [], memory: {}, nextDueAt: Date.now() + 10_000, settled: true, plannedOn })
+      yield* recordOutcomes([{ claim: claim!, run: null, attempts: [], memory: {}, nextDueAt: Date.now() + 10_000, settled: true, plannedOn }])
       expect((yield* due).in_ms).toBeLessThanOrEqual(0)
       // Planned on the newest state, the release keeps the time asked for.
       const [again] = yield* claimDueSessions(10, 30)
-      yield* recordOutcome({ claim: again!, run: null, attempts: [], memory: {}, nextDueAt: Date.now() + 10_000, settled: true, plannedOn: (again!.session as { lastPosition: string }).lastPosition })
+      yield* recordOutcomes([{ claim: again!, run: null, attempts: [], memory: {}, nextDueAt: Date.now() + 10_000, settled: true, plannedOn: (again!.session as { lastPosition: string }).lastPosition }])
       expect((yield* due).in_ms).toBeGreaterThan(9_000)
 
       yield* project(idle())

@@ -1,0 +1,131 @@
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+import type { ClaimedSession } from "./claimDueSessions.ts"
+import type { PlanDecision, PlannedPush, PushPlannerShape } from "./PushPlanner.ts"
+import type { DeliveryResult } from "./PushTransport.ts"
+
+/** A planning run that decided something (a send or a hold); the timeline shows it, replay re-plans at it. */
+export interface RecordedRun {
+  readonly sessionPosition: string
+  readonly plannedAt: number
+  readonly settings: PushPlannerShape["settings"]
+  readonly decisions: ReadonlyArray<PlanDecision>
+}
+
+/** One APNs attempt and its answer. */
+export interface Attempt {
+  readonly planned: PlannedPush
+  readonly result: DeliveryResult
+  readonly attemptedAt: number
+}
+
+/** What handling one claimed session produced. */
+export interface SessionOutcome {
+  readonly claim: ClaimedSession
+  readonly run: RecordedRun | null
+  readonly attempts: ReadonlyArray<Attempt>
+  readonly memory: unknown
+  readonly nextDueAt: number | null
+  /** Whether the claim's cause counts as handled (not when there was no state to plan on). */
+  readonly settled: boolean
+  /** Log position of the state planned on: a newer state makes the session due again at once. */
+  readonly plannedOn: string | null
+}
+
+/**
+ * Records handled sessions in ONE statement: their runs, every attempt (linked
+ * to its run), and the release of each claim with what the sender learned and
+ * when the session is next due; if the state moved on meanwhile (the projector
+ * marked the session again, or a change it paces landed), it stays due now.
+ * One statement for many sessions: on a loaded relay, statements, not rows,
+ * are what costs. A session is in at most one outcome: its lease holds until
+ * this records it.
+ *
+ * Committed asynchronously (`synchronous_commit = off`): this is bookkeeping
+ * about pushes already sent, and waiting for the WAL flush would put a disk
+ * sync in every push's path. A PostgreSQL crash can forget the last moments of
+ * it; the sessions are then claimed again and their newest state re-sent. The
+ * event log itself is always committed synchronously.
+ */
+export const recordOutcomes = (outcomes: ReadonlyArray<SessionOutcome>) =>
+  Effect.gen(function*() {
+    if (outcomes.length === 0) return
+    const sql = yield* SqlClient.SqlClient
+    const runs = outcomes.flatMap(({ claim, run }) =>
+      run === null ? [] : [{
+        tenant: claim.tenant,
+        session_id: claim.sessionId,
+        session_position: run.sessionPosition,
+        registrations_position: claim.registrationsPosition,
+        planned_at_ms: run.plannedAt,
+        settings: run.settings,
+        decisions: run.decisions
+      }]
+    )
+    const attempts = outcomes.flatMap(({ attempts, claim }) =>
+      attempts.map(({ attemptedAt, planned, result }) => ({
+        tenant: claim.tenant,
+        session_id: claim.sessionId,
+        caused_by: planned.causedBy,
+        token: planned.push.token,
+        environment: planned.push.environment,
+        push_type: planned.push.pushType,
+        event: planned.event,
+        priority: planned.push.priority,
+        headers: result.headers,
+        payload: planned.push.payload,
+        status: result.status,
+        reason: result.reason,
+        apns_id: result.apnsId,
+        latency_ms: result.latencyMs,
+        outcome: result.outcome,
+        attempted_at: new Date(attemptedAt).toISOString()
+      }))
+    ).map((attempt, seq) => ({ ...attempt, seq }))
+    const releases = outcomes.map(({ claim, memory, nextDueAt, plannedOn, settled }) => ({
+      tenant: claim.tenant,
+      session_id: claim.sessionId,
+      memory,
+      version: claim.version,
+      settled_position: settled ? claim.causedBy : null,
+      next_due: nextDueAt === null ? null : new Date(nextDueAt).toISOString(),
+      planned_on: plannedOn
+    }))
+    yield* sql`
+      with run as (
+        insert into sender_runs (tenant, session_id, session_position, registrations_position, planned_at_ms, settings, decisions)
+        select r.tenant, r.session_id, r.session_position, r.registrations_position, r.planned_at_ms, r.settings, r.decisions
+        from jsonb_to_recordset(${JSON.stringify(runs)}::jsonb)
+          as r(tenant text, session_id text, session_position bigint, registrations_position bigint, planned_at_ms bigint,
+               settings jsonb, decisions jsonb)
+        returning id, tenant, session_id
+      ),
+      attempts as (
+        insert into deliveries (tenant, session_id, caused_by, token, environment, push_type, event, priority,
+                                headers, payload, status, reason, apns_id, latency_ms, outcome, attempted_at, run_id)
+        select a.tenant, a.session_id, a.caused_by, a.token, a.environment, a.push_type, a.event, a.priority,
+               a.headers, a.payload, a.status, a.reason, a.apns_id, a.latency_ms, a.outcome, a.attempted_at,
+               (select run.id from run where run.tenant = a.tenant and run.session_id = a.session_id)
+        from jsonb_to_recordset(${JSON.stringify(attempts)}::jsonb)
+          as a(seq int, tenant text, session_id text, caused_by bigint, token text, environment text, push_type text,
+               event text, priority int, headers jsonb, payload jsonb, status int, reason text, apns_id text,
+               latency_ms double precision, outcome text, attempted_at timestamptz)
+        order by a.seq
+      ),
+      released as (
+        update sender_sessions s
+          set memory = x.memory,
+              due_at = case
+                when s.version = x.version and not exists (
+                  select 1 from session_states st
+                  where st.tenant = x.tenant and st.session_id = x.session_id and st.last_position > x.planned_on)
+                then x.next_due else now() end,
+              settled_position = greatest(s.settled_position, x.settled_position),
+              updated_at = now()
+        from jsonb_to_recordset(${JSON.stringify(releases)}::jsonb)
+          as x(tenant text, session_id text, memory jsonb, version bigint, settled_position bigint,
+               next_due timestamptz, planned_on bigint)
+        where s.tenant = x.tenant and s.session_id = x.session_id
+      )
+      select set_config('synchronous_commit', 'off', true)`
+  })
