@@ -86,31 +86,29 @@ const pushlineRun = (port: number, keyPem: string, caPem: string, count: number)
           connections: CONNECTIONS,
           requestTimeoutMs: 30_000
         }, "bench")
-        // Driven from inside Effect, as the relay's sender uses it: one fiber per push, no runPromise each.
+        // Driven from inside Effect as the relay's sender uses it (fibers that each send one push
+        // at a time), shaped like `drive` for the libraries: INFLIGHT workers, each awaiting its push.
         const driveEffect = (name: string, n: number) =>
           Effect.gen(function*() {
             const latencies: Array<number> = []
+            let next = 0
             let failed = 0
             const started = performance.now()
-            yield* Effect.forEach(
-              Array.from({ length: n }, (_, i) => i),
-              (i) => {
+            const worker = Effect.gen(function*() {
+              while (next < n) {
+                const i = next++
                 const t = performance.now()
-                return Effect.map(
-                  client.send({
-                    deviceToken: token(i),
-                    environment: "production",
-                    headers: { pushType: "alert", topic: TOPIC, priority: 10 },
-                    payload: payload(i)
-                  }),
-                  (result) => {
-                    latencies.push(performance.now() - t)
-                    if (result._tag !== "Delivered") failed++
-                  }
-                )
-              },
-              { concurrency: INFLIGHT, discard: true }
-            )
+                const result = yield* client.send({
+                  deviceToken: token(i),
+                  environment: "production",
+                  headers: { pushType: "alert", topic: TOPIC, priority: 10 },
+                  payload: payload(i)
+                })
+                latencies.push(performance.now() - t)
+                if (result._tag !== "Delivered") failed++
+              }
+            })
+            yield* Effect.all(Array.from({ length: INFLIGHT }, () => worker), { concurrency: "unbounded", discard: true })
             latencies.sort((a, b) => a - b)
             const seconds = (performance.now() - started) / 1000
             return { name, rate: n / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), failed } satisfies Figures

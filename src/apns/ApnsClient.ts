@@ -1,6 +1,6 @@
-import { Context, Effect, Layer, Option } from "effect"
-import { ApnsResult, classifyResponse, networkFailure } from "./ApnsResult.ts"
-import { Http2Pool, PoolRequestFailed } from "./Http2Pool.ts"
+import { Context, Effect, Exit, Layer, Option } from "effect"
+import { type ApnsResult, classifyResponse, networkFailure } from "./ApnsResult.ts"
+import { Http2Pool, PoolRequestFailed, type PoolResponse } from "./Http2Pool.ts"
 import { makeProviderToken, type ProviderCredentials } from "./ProviderToken.ts"
 
 export interface ApnsHeaders {
@@ -30,18 +30,44 @@ export interface ApnsClientSettings {
   readonly pingIntervalMs?: number | undefined
 }
 
-/** The headers as sent (without the bearer token), for the deliveries table. */
-export const wireHeaders = (headers: ApnsHeaders): Record<string, string> => {
-  const out: Record<string, string> = {
-    "apns-push-type": headers.pushType,
-    "apns-topic": headers.topic,
-    "apns-priority": String(headers.priority)
-  }
-  if (headers.expiration !== undefined) out["apns-expiration"] = String(headers.expiration)
-  if (headers.collapseId !== undefined) out["apns-collapse-id"] = headers.collapseId
-  if (headers.apnsId !== undefined) out["apns-id"] = headers.apnsId
+const withOptionalHeaders = <T extends Record<string, string>>(out: T, headers: ApnsHeaders): T => {
+  const extra: Record<string, string> = out
+  if (headers.expiration !== undefined) extra["apns-expiration"] = String(headers.expiration)
+  if (headers.collapseId !== undefined) extra["apns-collapse-id"] = headers.collapseId
+  if (headers.apnsId !== undefined) extra["apns-id"] = headers.apnsId
   return out
 }
+
+/** The headers as sent (without the bearer token), for the deliveries table. */
+export const wireHeaders = (headers: ApnsHeaders): Record<string, string> =>
+  withOptionalHeaders({ "apns-push-type": headers.pushType, "apns-topic": headers.topic, "apns-priority": String(headers.priority) }, headers)
+
+/** The whole HTTP/2 header block in one object literal (node:http2 copies it anyway). */
+const requestHeaders = (request: ApnsRequest, authorization: string) =>
+  withOptionalHeaders({
+    ":method": "POST",
+    ":path": `/3/device/${request.deviceToken}`,
+    authorization,
+    "apns-push-type": request.headers.pushType,
+    "apns-topic": request.headers.topic,
+    "apns-priority": String(request.headers.priority)
+  }, request.headers)
+
+const toResult = (outcome: PoolResponse | PoolRequestFailed, started: number): ApnsResult => {
+  const latencyMs = performance.now() - started
+  if (outcome instanceof PoolRequestFailed) return networkFailure(outcome.reason, latencyMs)
+  const apnsId = outcome.headers["apns-id"]
+  const retryAfter = outcome.headers["retry-after"]
+  return classifyResponse({
+    status: outcome.status,
+    apnsId: typeof apnsId === "string" ? apnsId : null,
+    body: outcome.body,
+    retryAfter: typeof retryAfter === "string" ? retryAfter : null,
+    latencyMs
+  })
+}
+
+const isExpiredToken = (result: ApnsResult) => result._tag === "Retryable" && result.reason === "ExpiredProviderToken"
 
 /**
  * Sends pushes to APNs over long-lived HTTP/2 connections with a shared JWT.
@@ -74,43 +100,27 @@ export class ApnsClient extends Context.Tag("pushline/ApnsClient")<ApnsClient, {
       }
       yield* Effect.addFinalizer(() => Effect.promise(() => Promise.all([...pools.values()].map((p) => p.close()))))
 
-      const attempt = (request: ApnsRequest, jwt: string): Effect.Effect<ApnsResult> =>
-        Effect.suspend(() => {
-          const pool = poolFor(settings.origins[request.environment])
+      // The hot path: one callback into the pool, the fiber resumed with the result.
+      let bearer = { jwt: "", header: "" }
+      const attempt = (request: ApnsRequest, jwt: string, retry: boolean): Effect.Effect<ApnsResult> =>
+        Effect.async<ApnsResult>((resume) => {
+          if (bearer.jwt !== jwt) bearer = { jwt, header: `bearer ${jwt}` }
           const started = performance.now()
-          const pending = pool.request({
-            path: `/3/device/${request.deviceToken}`,
-            headers: { authorization: `bearer ${jwt}`, ...wireHeaders(request.headers) },
-            body: JSON.stringify(request.payload)
+          poolFor(settings.origins[request.environment]).request(requestHeaders(request, bearer.header), JSON.stringify(request.payload), (outcome) => {
+            const result = toResult(outcome, started)
+            resume(retry && isExpiredToken(result) ? renewAndRetry(request, jwt, result) : Exit.succeed(result))
           })
-          return Effect.promise(() =>
-            pending.then(
-              (response): ApnsResult => {
-                const apnsId = response.headers["apns-id"]
-                const retryAfter = response.headers["retry-after"]
-                return classifyResponse({
-                  status: response.status,
-                  apnsId: typeof apnsId === "string" ? apnsId : null,
-                  body: response.body,
-                  retryAfter: typeof retryAfter === "string" ? retryAfter : null,
-                  latencyMs: performance.now() - started
-                })
-              },
-              (error: unknown) =>
-                networkFailure(error instanceof PoolRequestFailed ? error.reason : String(error), performance.now() - started)
-            )
-          )
         })
 
+      // Our token aged out: renew (at most once per 20 minutes) and try once more.
+      const renewAndRetry = (request: ApnsRequest, jwt: string, first: ApnsResult) =>
+        Effect.flatMap(token.renewAfterRejection(jwt), (renewed) => Option.isNone(renewed) ? Effect.succeed(first) : attempt(request, renewed.value, false))
+
       const send = (request: ApnsRequest) =>
-        Effect.flatMap(token.current, (jwt) =>
-          Effect.flatMap(attempt(request, jwt), (first) =>
-            first._tag !== "Retryable" || first.reason !== "ExpiredProviderToken"
-              ? Effect.succeed(first)
-              // Our token aged out: renew (at most once per 20 minutes) and try once more.
-              : Effect.flatMap(token.renewAfterRejection(jwt), (renewed) =>
-                Option.isNone(renewed) ? Effect.succeed(first) : attempt(request, renewed.value))
-          ))
+        Effect.clockWith((clock) => {
+          const jwt = token.peek(clock.unsafeCurrentTimeMillis())
+          return jwt !== undefined ? attempt(request, jwt, true) : Effect.flatMap(token.current, (minted) => attempt(request, minted, true))
+        })
 
       return {
         send,

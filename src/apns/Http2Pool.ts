@@ -1,5 +1,5 @@
 import * as http2 from "node:http2"
-import * as tls from "node:tls"
+import { Connection, type ConnectionOptions, type ConnectionOwner } from "./Http2Connection.ts"
 
 /**
  * A small pool of long-lived HTTP/2 connections to one APNs host. Requests are
@@ -8,21 +8,9 @@ import * as tls from "node:tls"
  * connection that gets GOAWAY is drained and replaced, and failed connects back
  * off. Opening a connection per push looks like abuse to Apple; this never does.
  */
-export interface Http2PoolOptions {
-  /** `https://host:port` */
-  readonly origin: string
-  /** Extra CA to trust besides the system roots (a simulator's certificate). */
-  readonly ca?: string | undefined
+export interface Http2PoolOptions extends ConnectionOptions {
   readonly connections: number
   readonly requestTimeoutMs: number
-  readonly pingIntervalMs?: number | undefined
-  readonly log?: ((message: string) => void) | undefined
-}
-
-export interface PoolRequest {
-  readonly path: string
-  readonly headers: Readonly<Record<string, string>>
-  readonly body: string
 }
 
 export interface PoolResponse {
@@ -37,95 +25,56 @@ export class PoolRequestFailed extends Error {
   }
 }
 
+/** Called once per request, synchronously if the pool is closed. */
+export type PoolCallback = (outcome: PoolResponse | PoolRequestFailed) => void
+
+/** A request and, while a stream carries it, that stream's answer so far. */
 interface Pending {
-  readonly request: PoolRequest
-  readonly resolve: (response: PoolResponse) => void
-  readonly reject: (error: PoolRequestFailed) => void
+  readonly headers: http2.OutgoingHttpHeaders
+  readonly body: string
+  readonly done: PoolCallback
   readonly deadline: number
-  timer: NodeJS.Timeout | undefined
-  stream: http2.ClientHttp2Stream | undefined
   attempts: number
   settled: boolean
+  connection: Connection | undefined
+  stream: http2.ClientHttp2Stream | undefined
+  response: http2.IncomingHttpHeaders | undefined
+  chunks: Array<Buffer> | undefined
+  error: NodeJS.ErrnoException | undefined
+  /** Neighbours in the pool's list of unanswered requests. */
+  older: Pending | undefined
+  newer: Pending | undefined
 }
 
-/** Until the peer's SETTINGS arrive only one stream is safe (APNs allows one before a valid JWT). */
-const INITIAL_STREAM_LIMIT = 1
-const MAX_STREAMS_CAP = 1000
 const RETRYABLE_BEFORE_RESPONSE = new Set(["ERR_HTTP2_GOAWAY_SESSION", "ERR_HTTP2_INVALID_SESSION", "ERR_HTTP2_STREAM_CANCEL"])
 
-class Connection {
-  readonly session: http2.ClientHttp2Session
-  active = 0
-  maxStreams = INITIAL_STREAM_LIMIT
-  draining = false
-  closed = false
-  ready = false
-  lastActivity = Date.now()
-  private pingTimer: NodeJS.Timeout | undefined
-
-  constructor(readonly id: number, private readonly pool: Http2Pool, options: Http2PoolOptions) {
-    const ca = options.ca === undefined ? undefined : [...tls.rootCertificates, options.ca]
-    this.session = http2.connect(options.origin, {
-      ...(ca === undefined ? {} : { ca }),
-      settings: { enablePush: false }
-    })
-    this.session.on("remoteSettings", (settings) => {
-      this.ready = true
-      const limit = settings.maxConcurrentStreams
-      this.maxStreams = limit === undefined || limit > MAX_STREAMS_CAP ? MAX_STREAMS_CAP : Math.max(1, limit)
-      this.pool.connected(this)
-    })
-    this.session.on("goaway", (code, lastStreamID, data) => {
-      let reason = ""
-      try {
-        reason = data !== undefined && data.length > 0 ? String((JSON.parse(data.toString()) as { reason?: string }).reason ?? "") : ""
-      } catch {
-        reason = data?.toString() ?? ""
-      }
-      options.log?.(`APNs connection ${this.id}: GOAWAY (code ${code}, last stream ${lastStreamID}${reason === "" ? "" : `, ${reason}`}); draining and replacing it`)
-      this.drain()
-    })
-    this.session.on("error", (error) => options.log?.(`APNs connection ${this.id}: ${error.message}`))
-    this.session.on("close", () => {
-      this.closed = true
-      this.draining = true
-      if (this.pingTimer !== undefined) clearInterval(this.pingTimer)
-      this.pool.removed(this)
-    })
-    const pingEvery = options.pingIntervalMs ?? 60_000
-    this.pingTimer = setInterval(() => {
-      if (this.closed || this.active > 0 || Date.now() - this.lastActivity < pingEvery) return
-      this.session.ping((error) => {
-        if (error !== null && !this.closed) {
-          options.log?.(`APNs connection ${this.id}: PING failed (${error.message}); replacing it`)
-          this.session.destroy()
-        }
-      })
-    }, pingEvery)
-    this.pingTimer.unref()
-  }
-
-  get hasCapacity() {
-    return !this.draining && !this.closed && this.active < this.maxStreams
-  }
-
-  drain() {
-    if (this.draining) return
-    this.draining = true
-    this.pool.draining(this)
-    if (this.active === 0) this.session.close()
-  }
-
-  released() {
-    this.active--
-    this.lastActivity = Date.now()
-    if (this.draining && this.active === 0 && !this.closed) this.session.close()
-  }
+// Stream listeners shared by all requests (no closures per push): the stream carries its request.
+const kPending = Symbol("pushline.pending")
+const kPool = Symbol("pushline.pool")
+type PoolStream = http2.ClientHttp2Stream & { [kPending]: Pending; [kPool]: Http2Pool }
+function onResponse(this: PoolStream, headers: http2.IncomingHttpHeaders) {
+  this[kPending].response = headers
+}
+function onData(this: PoolStream, chunk: Buffer) {
+  const pending = this[kPending]
+  if (pending.chunks === undefined) pending.chunks = [chunk]
+  else pending.chunks.push(chunk)
+}
+function onError(this: PoolStream, error: NodeJS.ErrnoException) {
+  this[kPending].error = error
+}
+// "close" comes after "end" (all data read) or after "error": one place decides.
+function onClose(this: PoolStream) {
+  this[kPool].streamClosed(this[kPending], this)
 }
 
-export class Http2Pool {
+export class Http2Pool implements ConnectionOwner {
   private readonly connections: Array<Connection> = []
   private readonly queue: Array<Pending> = []
+  /** Unanswered requests, a list from oldest to newest: all share one timeout, so they expire in this order. */
+  private oldest: Pending | undefined
+  private newest: Pending | undefined
+  private deadlineTimer: NodeJS.Timeout | undefined
   private nextId = 1
   private failedConnects = 0
   private nextConnectAt = 0
@@ -134,29 +83,34 @@ export class Http2Pool {
 
   constructor(private readonly options: Http2PoolOptions) {}
 
-  request(request: PoolRequest): Promise<PoolResponse> {
-    return new Promise((resolve, reject) => {
-      if (this.closing) return reject(new PoolRequestFailed("client is closed"))
-      const pending: Pending = {
-        request,
-        resolve,
-        reject,
-        deadline: Date.now() + this.options.requestTimeoutMs,
-        timer: undefined,
-        stream: undefined,
-        attempts: 0,
-        settled: false
-      }
-      // One timer per request covers both the wait in the queue and the stream.
-      pending.timer = setTimeout(() => {
-        const index = this.queue.indexOf(pending)
-        if (index >= 0) this.queue.splice(index, 1)
-        pending.stream?.close(http2.constants.NGHTTP2_CANCEL)
-        this.fail(pending, `no answer within ${this.options.requestTimeoutMs} ms`)
-      }, this.options.requestTimeoutMs)
+  /** `headers` is the whole header block, pseudo-headers included. */
+  request(headers: http2.OutgoingHttpHeaders, body: string, done: PoolCallback): void {
+    if (this.closing) return done(new PoolRequestFailed("client is closed"))
+    const pending: Pending = {
+      headers,
+      body,
+      done,
+      deadline: Date.now() + this.options.requestTimeoutMs,
+      attempts: 0,
+      settled: false,
+      connection: undefined,
+      stream: undefined,
+      response: undefined,
+      chunks: undefined,
+      error: undefined,
+      older: this.newest,
+      newer: undefined
+    }
+    if (this.newest === undefined) this.oldest = pending
+    else this.newest.newer = pending
+    this.newest = pending
+    if (this.deadlineTimer === undefined) this.armDeadline()
+    const connection = this.queue.length === 0 ? this.pick() : undefined
+    if (connection !== undefined && connection.hasCapacity) this.dispatch(connection, pending)
+    else {
       this.queue.push(pending)
       this.pump()
-    })
+    }
   }
 
   /** Current connections and their state, for tests and diagnostics. */
@@ -218,16 +172,17 @@ export class Http2Pool {
     return connection
   }
 
+  /** The least busy connection with a free stream; opens one while fewer than configured are live. */
   private pick(): Connection | undefined {
     let best: Connection | undefined
+    let live = 0
     for (const connection of this.connections) {
-      if (connection.hasCapacity && (best === undefined || connection.active < best.active)) best = connection
+      if (connection.draining || connection.closed) continue
+      live++
+      if (connection.active < connection.maxStreams && (best === undefined || connection.active < best.active)) best = connection
     }
-    const live = this.connections.filter((c) => !c.draining && !c.closed).length
     // Grow to the configured number before doubling up on one connection.
-    if (live < this.options.connections && (best === undefined || best.active > 0)) {
-      return this.open() ?? best
-    }
+    if (live < this.options.connections && (best === undefined || best.active > 0)) return this.open() ?? best
     return best
   }
 
@@ -235,16 +190,45 @@ export class Http2Pool {
     while (this.queue.length > 0 && !this.closing) {
       const connection = this.pick()
       if (connection === undefined || !connection.hasCapacity) return
-      const pending = this.queue.shift()!
-      this.dispatch(connection, pending)
+      this.dispatch(connection, this.queue.shift()!)
     }
   }
 
-  private fail(pending: Pending, reason: string) {
+  private settle(pending: Pending, outcome: PoolResponse | PoolRequestFailed) {
     if (pending.settled) return
     pending.settled = true
-    if (pending.timer !== undefined) clearTimeout(pending.timer)
-    pending.reject(new PoolRequestFailed(reason))
+    pending.stream = undefined
+    // Unlink: the list holds only unanswered requests.
+    if (pending.older === undefined) this.oldest = pending.newer
+    else pending.older.newer = pending.newer
+    if (pending.newer === undefined) this.newest = pending.older
+    else pending.newer.older = pending.older
+    if (this.oldest === undefined && this.deadlineTimer !== undefined) {
+      clearTimeout(this.deadlineTimer)
+      this.deadlineTimer = undefined
+    }
+    pending.done(outcome)
+  }
+
+  private fail(pending: Pending, reason: string) {
+    this.settle(pending, new PoolRequestFailed(reason))
+  }
+
+  /** One timer, for the oldest unanswered request (not one per request). */
+  private armDeadline() {
+    this.deadlineTimer = this.oldest === undefined ? undefined : setTimeout(this.expire, Math.max(0, this.oldest.deadline - Date.now()))
+  }
+
+  private readonly expire = () => {
+    const now = Date.now()
+    while (this.oldest !== undefined && this.oldest.deadline <= now) {
+      const pending = this.oldest
+      const index = this.queue.indexOf(pending)
+      if (index >= 0) this.queue.splice(index, 1)
+      pending.stream?.close(http2.constants.NGHTTP2_CANCEL)
+      this.fail(pending, `no answer within ${this.options.requestTimeoutMs} ms`)
+    }
+    this.armDeadline()
   }
 
   private dispatch(connection: Connection, pending: Pending) {
@@ -252,61 +236,47 @@ export class Http2Pool {
     connection.active++
     let stream: http2.ClientHttp2Stream
     try {
-      stream = connection.session.request({
-        ":method": "POST",
-        ":path": pending.request.path,
-        ...pending.request.headers
-      })
+      stream = connection.session.request(pending.headers)
     } catch (error) {
       connection.released()
       connection.drain()
       this.retryOrFail(pending, error instanceof Error ? error.message : String(error), true)
       return
     }
-    let status = 0
-    let headers: http2.IncomingHttpHeaders = {}
-    const chunks: Array<Buffer> = []
-    let done = false
-    const finish = () => {
-      if (done) return false
-      done = true
-      connection.released()
-      this.pump()
-      return true
-    }
+    pending.connection = connection
     pending.stream = stream
-    stream.on("response", (responseHeaders) => {
-      status = Number(responseHeaders[":status"] ?? 0)
-      headers = responseHeaders
-    })
-    stream.on("data", (chunk: Buffer) => chunks.push(chunk))
-    stream.on("end", () => {
-      if (!finish()) return
-      if (status === 0) {
-        // The stream ended without response headers: the connection went away mid-request.
-        this.retryOrFail(pending, `connection lost before an answer (code ${stream.rstCode ?? "none"})`, false)
-        return
-      }
-      if (pending.settled) return
-      pending.settled = true
-      if (pending.timer !== undefined) clearTimeout(pending.timer)
-      pending.resolve({ status, headers, body: Buffer.concat(chunks).toString("utf8") })
-    })
-    stream.on("error", (error: NodeJS.ErrnoException) => {
-      if (!finish()) return
-      const refused = status === 0 &&
-        (stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM || RETRYABLE_BEFORE_RESPONSE.has(error.code ?? ""))
-      this.retryOrFail(pending, `${error.code ?? "stream error"}: ${error.message}`, refused)
-    })
-    stream.on("close", () => {
-      if (!finish()) return
-      const refused = status === 0 && stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM
-      const reason = Date.now() >= pending.deadline
-        ? `no answer within ${this.options.requestTimeoutMs} ms`
-        : `stream closed without an answer (code ${stream.rstCode})`
-      this.retryOrFail(pending, reason, refused)
-    })
-    stream.end(pending.request.body)
+    pending.response = undefined
+    pending.chunks = undefined
+    pending.error = undefined
+    const carried = stream as PoolStream
+    carried[kPending] = pending
+    carried[kPool] = this
+    stream.on("response", onResponse)
+    stream.on("data", onData)
+    stream.on("error", onError)
+    stream.on("close", onClose)
+    stream.end(pending.body)
+  }
+
+  /** The stream is done: an answer, a refusal to resend, or a failure. */
+  streamClosed(pending: Pending, stream: http2.ClientHttp2Stream) {
+    pending.connection!.released()
+    this.pump()
+    if (pending.settled) return
+    const { chunks, error, response } = pending
+    const status = response === undefined ? 0 : Number(response[":status"] ?? 0)
+    if (status !== 0 && error === undefined) {
+      const body = chunks === undefined ? "" : chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8")
+      return this.settle(pending, { status, headers: response!, body })
+    }
+    const refused = status === 0 &&
+      (stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM || RETRYABLE_BEFORE_RESPONSE.has(error?.code ?? ""))
+    const reason = error !== undefined
+      ? `${error.code ?? "stream error"}: ${error.message}`
+      : Date.now() >= pending.deadline
+      ? `no answer within ${this.options.requestTimeoutMs} ms`
+      : `stream closed without an answer (code ${stream.rstCode ?? "none"})`
+    this.retryOrFail(pending, reason, refused)
   }
 
   /** A stream the server refused was never processed: safe to send again, once. */

@@ -1,4 +1,4 @@
-import { Clock, Effect, Option, Ref } from "effect"
+import { Clock, Effect, Option } from "effect"
 import { type CryptoKey, type KeyObject, SignJWT } from "jose"
 
 /**
@@ -19,6 +19,8 @@ export interface ProviderCredentials {
 export interface ProviderToken {
   /** The token to send now (mints on first use or when 50 minutes old). */
   readonly current: Effect.Effect<string>
+  /** `current` without minting, for the hot path: the token if one younger than 50 minutes exists at `now`. */
+  readonly peek: (now: number) => string | undefined
   /**
    * APNs said ExpiredProviderToken for `rejected`: mint a new one unless one was
    * minted less than 20 minutes ago. Returns the token to retry with, if any.
@@ -44,45 +46,41 @@ export const signProviderToken = (credentials: ProviderCredentials, issuedAtMs: 
 
 export const makeProviderToken = (credentials: ProviderCredentials) =>
   Effect.gen(function*() {
-    const state = yield* Ref.make<Option.Option<Minted>>(Option.none())
-    const mints = yield* Ref.make(0)
+    // Plain variables: read synchronously on every push, written only under the lock.
+    let latest: Minted | undefined
+    let mints = 0
     const lock = yield* Effect.makeSemaphore(1)
 
     const mint = (now: number) =>
-      Effect.gen(function*() {
-        const token = yield* signProviderToken(credentials, now)
-        yield* Ref.set(state, Option.some({ token, mintedAt: now }))
-        yield* Ref.update(mints, (n) => n + 1)
+      Effect.map(signProviderToken(credentials, now), (token) => {
+        latest = { token, mintedAt: now }
+        mints++
         return token
       })
 
-    // Hot path: every push reads the token; only minting takes the lock.
+    const peek = (now: number) => (latest !== undefined && now - latest.mintedAt < REFRESH_AFTER_MS ? latest.token : undefined)
+
     const mintIfStale = lock.withPermits(1)(
-      Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        const minted = yield* Ref.get(state)
-        if (Option.isSome(minted) && now - minted.value.mintedAt < REFRESH_AFTER_MS) return minted.value.token
-        return yield* mint(now)
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const fresh = peek(now)
+        return fresh !== undefined ? Effect.succeed(fresh) : mint(now)
       })
     )
-    const current = Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Effect.flatMap(Ref.get(state), (minted) =>
-        Option.isSome(minted) && now - minted.value.mintedAt < REFRESH_AFTER_MS ? Effect.succeed(minted.value.token) : mintIfStale
-      )
-    )
+    const current = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const fresh = peek(now)
+      return fresh !== undefined ? Effect.succeed(fresh) : mintIfStale
+    })
 
     const renewAfterRejection = (rejected: string) =>
       lock.withPermits(1)(
-        Effect.gen(function*() {
-          const now = yield* Clock.currentTimeMillis
-          const minted = yield* Ref.get(state)
-          if (Option.isNone(minted)) return Option.some(yield* mint(now))
+        Effect.flatMap(Clock.currentTimeMillis, (now): Effect.Effect<Option.Option<string>> => {
+          if (latest === undefined) return Effect.asSome(mint(now))
           // Another request already renewed it: use that one.
-          if (minted.value.token !== rejected) return Option.some(minted.value.token)
-          if (now - minted.value.mintedAt < MIN_REMINT_INTERVAL_MS) return Option.none()
-          return Option.some(yield* mint(now))
+          if (latest.token !== rejected) return Effect.succeed(Option.some(latest.token))
+          if (now - latest.mintedAt < MIN_REMINT_INTERVAL_MS) return Effect.succeedNone
+          return Effect.asSome(mint(now))
         })
       )
 
-    return { current, renewAfterRejection, mintCount: Ref.get(mints) } satisfies ProviderToken
+    return { current, peek, renewAfterRejection, mintCount: Effect.sync(() => mints) } satisfies ProviderToken
   })
