@@ -123,11 +123,13 @@ const apns2Run = async (port: number, keyPem: string, caPem: string, count: numb
   const { ApnsClient: Apns2, Notification } = await import("apns2")
   const { Pool } = require(require.resolve("undici", { paths: [path.dirname(require.resolve("apns2"))] })) as typeof import("undici")
   const client = new Apns2({ team: "SIMTEAM001", keyId: "SIMKEY0001", signingKey: keyPem, defaultTopic: TOPIC, host: "127.0.0.1" })
-  // apns2 hard-codes port 443 and 32 connections; give it the simulator's port, its CA and our connection count.
+  // apns2 hard-codes port 443 and 32 connections with one request in flight each (undici's
+  // `pipelining` also caps HTTP/2 streams): give it the simulator's port, its CA, our connection
+  // count and enough streams per connection for the same INFLIGHT as the others.
   await client.client.close()
   ;(client as unknown as { client: InstanceType<typeof Pool> }).client = new Pool(`https://127.0.0.1:${port}`, {
     connections: CONNECTIONS,
-    pipelining: 1,
+    pipelining: Math.ceil(INFLIGHT / CONNECTIONS),
     allowH2: true,
     maxConcurrentStreams: 1000,
     connect: { ca: caPem }
