@@ -116,8 +116,10 @@ export class ApnsClient extends Context.Tag("pushline/ApnsClient")<ApnsClient, {
       const renewAndRetry = (request: ApnsRequest, jwt: string, first: ApnsResult) =>
         Effect.flatMap(token.renewAfterRejection(jwt), (renewed) => Option.isNone(renewed) ? Effect.succeed(first) : attempt(request, renewed.value, false))
 
+      // The clock the client was built with, read directly (looking it up in each fiber costs more than the rest of `send`).
+      const clock = yield* Effect.clock
       const send = (request: ApnsRequest) =>
-        Effect.clockWith((clock) => {
+        Effect.suspend(() => {
           const jwt = token.peek(clock.unsafeCurrentTimeMillis())
           return jwt !== undefined ? attempt(request, jwt, true) : Effect.flatMap(token.current, (minted) => attempt(request, minted, true))
         })
