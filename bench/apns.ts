@@ -9,6 +9,7 @@
  */
 import { Effect } from "effect"
 import * as fs from "node:fs"
+import * as https from "node:https"
 import * as os from "node:os"
 import * as path from "node:path"
 import { spawn } from "node:child_process"
@@ -169,6 +170,17 @@ const nodeApnRun = async (port: number, keyPem: string, caPem: string, count: nu
   return figures
 }
 
+/** Empties the simulator's list of accepted pushes, so each client starts with the same simulator heap. */
+const clearRecords = (port: number, caPem: string) =>
+  new Promise<void>((resolve, reject) => {
+    const request = https.request({ host: "127.0.0.1", port, path: "/pushes", method: "DELETE", ca: caPem }, (response) => {
+      response.resume()
+      response.on("end", () => (response.statusCode === 200 ? resolve() : reject(new Error(`DELETE /pushes: ${response.statusCode}`))))
+    })
+    request.on("error", reject)
+    request.end()
+  })
+
 /** CPU seconds a process has used (Linux), to see which side of the wire is busy. */
 const cpuSeconds = (pid: number | undefined): number => {
   try {
@@ -183,9 +195,11 @@ const main = async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pushline-bench-apns-"))
   const sim = await startSimulatorProcess(dir)
   console.log(`bench:apns: ${PUSHES} pushes each, ${CONNECTIONS} connection(s), ${INFLIGHT} in flight, simulator in its own process on loopback, ${os.cpus().length} cores`)
+  console.log(`  apns2 runs with undici pipelining ${Math.ceil(INFLIGHT / CONNECTIONS)} per connection; by default it keeps one push in flight per connection (over 32 connections)`)
   try {
     const results: Array<Figures & { clientCpu: number; simulatorCpu: number }> = []
     const measured = async (run: () => Promise<Figures>) => {
+      await clearRecords(sim.port, sim.caPem)
       const [client0, sim0] = [process.cpuUsage(), cpuSeconds(sim.child.pid)]
       const figures = await run()
       const client = process.cpuUsage(client0)

@@ -3,7 +3,8 @@ import * as http2 from "node:http2"
 import type { AddressInfo } from "node:net"
 import { generateCertificate, type SimulatorCertificate } from "./certificate.ts"
 import { ConnectionToken, JwtVerifier, type SigningKey } from "./JwtVerifier.ts"
-import { deviceTokenOf, type HeaderRules, type Rejection, type RequestFacts, validateHeaders, validatePayload, validateRoute } from "./validateRequest.ts"
+import { type ConnectionState, type Exchange, finish, ignore, readExchange, respond } from "./Exchange.ts"
+import { deviceTokenOf, type HeaderRules, type Rejection, validateHeaders, validatePayload, validateRoute } from "./validateRequest.ts"
 
 /**
  * A local APNs: HTTP/2 over TLS with its own certificate, checking requests
@@ -46,20 +47,6 @@ export interface SimulatorOptions {
 }
 
 const DEFAULT_REASONS: Record<number, string> = { 429: "TooManyRequests", 500: "InternalServerError", 503: "ServiceUnavailable" }
-
-interface ConnectionState {
-  readonly id: number
-  readonly token: ConnectionToken
-  active: number
-  maxActive: number
-}
-
-/** One push request: what validateRequest checks, and where to answer it. */
-interface Exchange extends RequestFacts {
-  readonly stream: http2.ServerHttp2Stream
-  readonly session: http2.ServerHttp2Session
-  readonly connection: ConnectionState
-}
 
 export class ApnsSimulator {
   readonly pushes: Array<RecordedPush> = []
@@ -189,22 +176,26 @@ export class ApnsSimulator {
     connection.active++
     if (connection.active > connection.maxActive) connection.maxActive = connection.active
     if (connection.active > this.maxConcurrentSeen) this.maxConcurrentSeen = connection.active
-    const chunks: Array<Buffer> = []
-    let finished = false
-    const finish = () => {
-      if (finished) return
-      finished = true
-      connection.active--
-    }
-    stream.on("data", (chunk: Buffer) => chunks.push(chunk))
-    stream.on("error", finish)
-    stream.on("end", () => {
-      const body = chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8")
-      const exchange: Exchange = { stream, session, connection, method, path, headers: headers as Exchange["headers"], body }
-      const pending = this.handlePush(exchange)
-      if (pending === undefined) finish()
-      else void pending.then(finish)
+    readExchange({
+      handler: this,
+      stream,
+      session,
+      connection,
+      method,
+      path,
+      headers: headers as Exchange["headers"],
+      body: "",
+      chunks: [],
+      finished: false
     })
+  }
+
+  /** The request body is in: answer it, now or (token check, latency fault) later. */
+  received(exchange: Exchange) {
+    exchange.body = exchange.chunks.length === 1 ? exchange.chunks[0]!.toString("utf8") : Buffer.concat(exchange.chunks).toString("utf8")
+    const pending = this.handlePush(exchange)
+    if (pending === undefined) finish(exchange)
+    else void pending.then(() => finish(exchange))
   }
 
   /** Answers one push; returns a promise only when the answer is deferred (token check, latency fault). */
@@ -286,16 +277,4 @@ export class ApnsSimulator {
     const pushes = token === undefined ? this.pushes : this.pushes.filter((push) => push.token === token)
     send(200, JSON.stringify({ pushes, rejections: this.rejections.length }))
   }
-}
-
-const ignore = () => {}
-
-/** Answers a stream (if the client still listens); `apnsId` "" for the records endpoint. */
-const respond = (stream: http2.ServerHttp2Stream, status: number, apnsId: string, body?: string) => {
-  if (stream.destroyed || stream.closed) return
-  const headers: http2.OutgoingHttpHeaders = { ":status": status }
-  if (apnsId !== "") headers["apns-id"] = apnsId
-  if (body !== undefined) headers["content-type"] = "application/json"
-  stream.respond(headers, { endStream: body === undefined })
-  if (body !== undefined) stream.end(body)
 }

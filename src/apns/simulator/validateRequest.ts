@@ -63,9 +63,11 @@ export const validateHeaders = (facts: RequestFacts, rules: HeaderRules): Reject
   if ((pushType === "liveactivity") !== isLiveActivityTopic) return { status: 400, reason: "TopicDisallowed" }
   const bundle = bundleOfTopic(topic)
   if (rules.allowedBundles.size > 0 && !rules.allowedBundles.has(bundle)) return { status: 400, reason: "TopicDisallowed" }
-  const token = deviceTokenOf(facts.path)?.toLowerCase()
-  const registeredFor = token === undefined ? undefined : rules.tokenBundles.get(token)
-  if (registeredFor !== undefined && registeredFor !== bundle) return { status: 400, reason: "DeviceTokenNotForTopic" }
+  if (rules.tokenBundles.size > 0) {
+    const token = deviceTokenOf(facts.path)?.toLowerCase()
+    const registeredFor = token === undefined ? undefined : rules.tokenBundles.get(token)
+    if (registeredFor !== undefined && registeredFor !== bundle) return { status: 400, reason: "DeviceTokenNotForTopic" }
+  }
   return null
 }
 
