@@ -282,7 +282,7 @@ export class Http2Pool implements ConnectionOwner {
   /** A stream the server refused was never processed: safe to send again, once. */
   private retryOrFail(pending: Pending, reason: string, refused: boolean) {
     if (pending.settled) return
-    if (refused && pending.attempts < 3 && Date.now() < pending.deadline) {
+    if (refused && !this.closing && pending.attempts < 3 && Date.now() < pending.deadline) {
       this.queue.unshift(pending)
       this.pump()
       return
