@@ -163,6 +163,9 @@ const main = async () => {
     const [db] = (await stages.query<{ xact_commit: string; tup_inserted: string; tup_updated: string; tup_returned: string }>(
       "select xact_commit::text, tup_inserted::text, tup_updated::text, tup_returned::text from pg_stat_database where datname = current_database()")).rows
     console.log(`database : ${db?.xact_commit} transactions, ${db?.tup_inserted} rows inserted, ${db?.tup_updated} updated, ${db?.tup_returned} returned`)
+    const scans = (await stages.query<{ relname: string; seq_scan: string; seq_tup_read: string; idx_scan: string; idx_tup_fetch: string }>(
+      "select relname, seq_scan::text, seq_tup_read::text, coalesce(idx_scan, 0)::text as idx_scan, coalesce(idx_tup_fetch, 0)::text as idx_tup_fetch from pg_stat_user_tables order by seq_tup_read + coalesce(idx_tup_fetch, 0) desc limit 6")).rows
+    console.log(`scans    : ${scans.map((t) => `${t.relname} seq ${t.seq_scan}/${t.seq_tup_read} rows, idx ${t.idx_scan}/${t.idx_tup_fetch} rows`).join("; ")}`)
     await stages.end()
     const planned = rows.map((row) => Number(row.planned))
     const attempted = rows.map((row) => Number(row.attempted))

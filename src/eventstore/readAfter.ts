@@ -69,9 +69,12 @@ export const readAfter = (checkpoint: Checkpoint, limit: number) =>
       order by transaction_id, position
       limit ${limit}`
     const last = rows[rows.length - 1]
-    // Only when nothing is final: is anything committed but waiting? (one index probe)
+    // Only when nothing is final: is anything committed but waiting? One index probe:
+    // the `order by` keeps the planner on the reading-order index, where a bare
+    // `exists` chose a sequential scan of the whole log when nothing waits.
     const heldBack = last === undefined &&
-      (yield* sql<{ waiting: boolean }>`select exists (select 1 from events where ${after}) as waiting`)[0]?.waiting === true
+      (yield* sql<{ waiting: number }>`
+        select 1 as waiting from events where ${after} order by transaction_id, position limit 1`).length > 0
     return {
       events: rows.map(toLoggedEvent),
       checkpoint: last === undefined

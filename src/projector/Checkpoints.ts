@@ -17,21 +17,3 @@ export const loadCheckpoint = (projector: string) =>
 export class CheckpointMoved extends Error {
   readonly _tag = "CheckpointMoved"
 }
-
-/**
- * Moves the checkpoint from `from` to `to`, failing when it no longer stands at
- * `from`: a fence, so a relay that lost its lock unnoticed cannot fold twice.
- */
-export const advanceCheckpoint = (projector: string, from: Checkpoint, to: Checkpoint) =>
-  Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    const rows = yield* sql<{ projector: string }>`
-      insert into projector_checkpoints (projector, transaction_id, position)
-      values (${projector}, ${to.transactionId}::xid8, ${to.position.toString()}::bigint)
-      on conflict (projector) do update
-        set transaction_id = excluded.transaction_id, position = excluded.position, updated_at = now()
-        where projector_checkpoints.transaction_id = ${from.transactionId}::xid8
-          and projector_checkpoints.position = ${from.position.toString()}::bigint
-      returning projector`
-    if (rows.length === 0) return yield* Effect.die(new CheckpointMoved(`checkpoint of ${projector} moved under us`))
-  })

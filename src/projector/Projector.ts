@@ -3,6 +3,7 @@ import { Context, Duration, Effect, Layer, PubSub, Queue, Stream } from "effect"
 import { EVENTS_CHANNEL } from "../eventstore/appendEvents.ts"
 import { readAfter } from "../eventstore/readAfter.ts"
 import { loadCheckpoint } from "./Checkpoints.ts"
+import { FoldedStateCache } from "./FoldedStateCache.ts"
 import { projectBatch } from "./projectBatch.ts"
 import { acquireProjectorLock } from "./ProjectorLock.ts"
 
@@ -42,6 +43,8 @@ export class Projector extends Context.Tag("pushline/Projector")<Projector, {
           const stillHeld = yield* acquireProjectorLock(PROJECTOR_LOCK_KEY)
           yield* Effect.logInfo("projector: leading (advisory lock held)")
           let checkpoint = yield* loadCheckpoint(SESSIONS_PROJECTOR)
+          // What this leader committed; a new leadership starts from the database again.
+          const cache = new FoldedStateCache()
           let heldBackDelay = 1
           while (true) {
             const batch = yield* readAfter(checkpoint, BATCH_SIZE)
@@ -57,7 +60,8 @@ export class Projector extends Context.Tag("pushline/Projector")<Projector, {
             }
             heldBackDelay = 1
             const result = yield* projectBatch(SESSIONS_PROJECTOR, checkpoint, batch.checkpoint, batch.events, {
-              markDue: true
+              markDue: true,
+              cache
             })
             checkpoint = batch.checkpoint
             if (result.changedSessions.length > 0) yield* PubSub.publish(projected, result.changedSessions)

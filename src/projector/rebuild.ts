@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import { Checkpoint, readAfter } from "../eventstore/readAfter.ts"
+import { FoldedStateCache } from "./FoldedStateCache.ts"
 import { projectBatch } from "./projectBatch.ts"
 import { acquireProjectorLock } from "./ProjectorLock.ts"
 import { PROJECTOR_LOCK_KEY, SESSIONS_PROJECTOR } from "./Projector.ts"
@@ -33,6 +34,7 @@ export const rebuildProjections = (onProgress: (progress: RebuildProgress) => Ef
       )
       let checkpoint = Checkpoint.start
       let folded = 0
+      const cache = new FoldedStateCache()
       while (true) {
         const batch = yield* readAfter(checkpoint, 1000)
         if (batch.events.length === 0) {
@@ -41,7 +43,7 @@ export const rebuildProjections = (onProgress: (progress: RebuildProgress) => Ef
           yield* Effect.sleep("5 millis")
           continue
         }
-        yield* projectBatch(SESSIONS_PROJECTOR, checkpoint, batch.checkpoint, batch.events, { markDue: false })
+        yield* projectBatch(SESSIONS_PROJECTOR, checkpoint, batch.checkpoint, batch.events, { markDue: false, cache })
         checkpoint = batch.checkpoint
         folded += batch.events.length
         yield* onProgress({ folded, head })
