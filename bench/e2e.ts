@@ -5,8 +5,13 @@
  * for transitions (a turn's end: `end` push) and throttled progress updates,
  * plus pushes/s and the relay's memory per active session.
  *
+ * Sessions start at random moments of a 10 s warm-up (not measured) while the
+ * load runs, as on a relay in use; STARTUP=burst starts them all at once instead
+ * and reports that burst's first pushes.
+ *
  *   npm run bench:e2e                       # 1000 sessions, 2000 events/s for 20 s
  *   SESSIONS=200 RATE=500 SECONDS=10 npm run bench:e2e
+ *   STARTUP=burst npm run bench:e2e
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -20,6 +25,8 @@ import { startRelayProcess } from "../test/support/relay.ts"
 const SESSIONS = Number(process.env.SESSIONS ?? 1000)
 const RATE = Number(process.env.RATE ?? 2000)
 const SECONDS = Number(process.env.SECONDS ?? 20)
+const STARTUP = process.env.STARTUP === "burst" ? "burst" : "staggered"
+const WARMUP_SECONDS = Number(process.env.WARMUP ?? 10)
 const TICK_MS = 50
 const secret = "bench-e2e-secret-0123456789"
 const token = (s: number) => `ac${s.toString(16).padStart(62, "0")}`
@@ -82,11 +89,6 @@ const main = async () => {
       received.set(push.token, list)
     })
 
-    // Each session: busy, texts "step i", and idle at its own random moment in the window.
-    const endsAtTick = Array.from({ length: SESSIONS }, () => 1 + Math.floor(Math.random() * (SECONDS * 1000 / TICK_MS - 2)))
-    const nextStep = new Array<number>(SESSIONS).fill(0)
-    const ended = new Array<boolean>(SESSIONS).fill(false)
-    const acks: Array<{ s: number; step: number; at: number; kind: "text" | "idle" }> = []
     let seq = 0
     let cursor = 0
     const idFor = () => {
@@ -95,28 +97,69 @@ const main = async () => {
     }
     const ticks = (SECONDS * 1000) / TICK_MS
     const perTick = Math.round((RATE * TICK_MS) / 1000)
-    let sent = 0
     let peakRss = baselineRss
-    const started = performance.now()
-    for (let tick = 0; tick < ticks; tick++) {
+    const busyEvent = (s: number) => ({ id: idFor(), type: "session.status", properties: { sessionID: sessionId(s), status: { type: "busy" } } })
+
+    // Start-up, not measured: "staggered" (the default) starts each session at a random
+    // moment of a warm-up while the load already runs, as sessions on a relay come and go;
+    // "burst" starts them all within SESSIONS / rate seconds and waits for every first push.
+    const nextStep = new Array<number>(SESSIONS).fill(0)
+    const startsAtTick = new Array<number>(SESSIONS).fill(0)
+    const firstAcks = new Map<number, number>()
+    const startupBegan = performance.now()
+    let warmupTicks = 0
+    if (STARTUP === "burst") {
+      for (let s = 0; s < SESSIONS; s += perTick) {
+        const tickStart = performance.now()
+        const group = Array.from({ length: Math.min(perTick, SESSIONS - s) }, (_, i) => s + i)
+        void post(relay.url, "/v1/opencode/events", { events: group.map(busyEvent) }, auth).then((status) => {
+          if (status !== 202) throw new Error(`ingest answered ${status}`)
+          const at = performance.now()
+          for (const g of group) firstAcks.set(g, at)
+        })
+        for (const g of group) nextStep[g] = 1
+        const wait = TICK_MS - (performance.now() - tickStart)
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+      }
+      while (performance.now() - startupBegan < 60_000 && (firstAcks.size < SESSIONS || received.size < SESSIONS)) {
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      await new Promise((r) => setTimeout(r, 1000))
+    } else {
+      warmupTicks = (WARMUP_SECONDS * 1000) / TICK_MS
+      for (let s = 0; s < SESSIONS; s++) startsAtTick[s] = Math.floor(Math.random() * warmupTicks)
+    }
+
+    // Each session: busy, texts "step i", and idle at its own random moment of the measured window.
+    const endsAtTick = Array.from({ length: SESSIONS }, () => warmupTicks + 1 + Math.floor(Math.random() * (ticks - 2)))
+    const ended = new Array<boolean>(SESSIONS).fill(false)
+    const acks: Array<{ s: number; step: number; at: number; kind: "text" | "idle" }> = []
+    let sent = 0
+    let started = performance.now()
+    for (let tick = 0; tick < warmupTicks + ticks; tick++) {
       const tickStart = performance.now()
+      if (tick === warmupTicks) started = tickStart
+      const measured = tick >= warmupTicks
       const batch: Array<Record<string, unknown>> = []
       const meta: Array<{ s: number; step: number; kind: "text" | "idle" }> = []
+      const starting: Array<number> = []
+      const waiting = (s: number) => ended[s] || tick < startsAtTick[s]!
       for (let k = 0; k < perTick; k++) {
-        // Round-robin over the sessions still running, so the offered rate stays at RATE.
+        // Round-robin over the sessions running, so the offered rate stays at RATE.
         let s = cursor++ % SESSIONS
-        for (let tries = 0; ended[s] && tries < SESSIONS; tries++) s = cursor++ % SESSIONS
-        if (ended[s]) break
+        for (let tries = 0; waiting(s) && tries < SESSIONS; tries++) s = cursor++ % SESSIONS
+        if (waiting(s)) break
         const step = nextStep[s]!
         if (step === 0) {
-          batch.push({ id: idFor(), type: "session.status", properties: { sessionID: sessionId(s), status: { type: "busy" } } })
+          batch.push(busyEvent(s))
+          starting.push(s)
         } else if (tick >= endsAtTick[s]!) {
           batch.push({ id: idFor(), type: "session.status", properties: { sessionID: sessionId(s), status: { type: "idle" } } })
           ended[s] = true
           meta.push({ s, step, kind: "idle" })
         } else {
           batch.push({ id: idFor(), type: "message.part.updated", properties: { sessionID: sessionId(s), part: { type: "text", messageID: "m", text: `step ${step}` } } })
-          meta.push({ s, step, kind: "text" })
+          if (measured) meta.push({ s, step, kind: "text" })
         }
         nextStep[s] = step + 1
       }
@@ -124,8 +167,9 @@ const main = async () => {
         if (status !== 202) throw new Error(`ingest answered ${status}`)
         const at = performance.now()
         for (const m of meta) acks.push({ ...m, at })
+        for (const s of starting) firstAcks.set(s, at)
       })
-      sent += batch.length
+      if (measured) sent += batch.length
       if (tick % 20 === 0) peakRss = Math.max(peakRss, rssKb(relay.pid()))
       const wait = TICK_MS - (performance.now() - tickStart)
       if (wait > 0) await new Promise((r) => setTimeout(r, wait))
@@ -134,12 +178,16 @@ const main = async () => {
     await new Promise((r) => setTimeout(r, 12_000)) // trailing pushes of the last throttle windows
 
     const transitions: Array<number> = []
+    const slowest: Array<{ ms: number; ackedAt: number }> = []
     const progress: Array<number> = []
     for (const ack of acks) {
       const pushes = received.get(token(ack.s)) ?? []
       if (ack.kind === "idle") {
         const end = pushes.find((p) => p.event === "end")
-        if (end !== undefined) transitions.push(end.at - ack.at)
+        if (end !== undefined) {
+          transitions.push(end.at - ack.at)
+          slowest.push({ ms: end.at - ack.at, ackedAt: (ack.at - started) / 1000 })
+        }
       } else {
         // The first push that shows this step or a newer one.
         const shown = pushes.find((p) => p.step >= ack.step && p.at >= ack.at - 1)
@@ -148,8 +196,17 @@ const main = async () => {
     }
     const totalPushes = [...received.values()].reduce((n, list) => n + list.length, 0)
     const missingEnds = Array.from({ length: SESSIONS }, (_, s) => s).filter((s) => ended[s] && !(received.get(token(s)) ?? []).some((p) => p.event === "end")).length
+    const firstPushes = [...firstAcks].flatMap(([session, at]) => {
+      const first = received.get(token(session))?.[0]
+      return first === undefined ? [] : [first.at - at]
+    })
+    console.log(STARTUP === "burst"
+      ? `start-up : burst: ${SESSIONS} sessions busy within ${(SESSIONS / perTick * TICK_MS / 1000).toFixed(1)} s; ack -> first push p50 ${percentile(firstPushes, 50).toFixed(0)} ms, p99 ${percentile(firstPushes, 99).toFixed(0)} ms (n=${firstPushes.length})`
+      : `start-up : staggered: sessions start at random over a ${WARMUP_SECONDS} s warm-up under load (not measured); ack -> first push p50 ${percentile(firstPushes, 50).toFixed(0)} ms, p99 ${percentile(firstPushes, 99).toFixed(0)} ms (n=${firstPushes.length})`)
     console.log(`load     : ${sent} events in ${loadSeconds.toFixed(1)} s = ${(sent / loadSeconds).toFixed(0)} events/s offered`)
     console.log(`transitions (ack -> end push at the simulator): n=${transitions.length} p50 ${percentile(transitions, 50).toFixed(1)} ms, p99 ${percentile(transitions, 99).toFixed(1)} ms (target p99 <= 50 ms); missing ends ${missingEnds}`)
+    slowest.sort((a, b) => b.ms - a.ms)
+    console.log(`slowest  : ${slowest.slice(0, 12).map((t) => `${t.ms.toFixed(0)} ms at ${t.ackedAt.toFixed(1)} s`).join(", ")}`)
     console.log(`throttled updates (ack -> first push showing it): n=${progress.length} p50 ${percentile(progress, 50).toFixed(0)} ms, p99 ${percentile(progress, 99).toFixed(0)} ms (bounded by the 10 s window)`)
     console.log(`pushes   : ${totalPushes} in ${(loadSeconds + 12).toFixed(1)} s = ${(totalPushes / (loadSeconds + 12)).toFixed(0)} pushes/s`)
     // Where an `end` spends its time inside the relay: ingest commit -> sender run -> APNs attempt.

@@ -99,6 +99,13 @@ const sameActivity = (a: SessionState["activity"], b: SessionState["activity"]) 
  * (title, last message, retry info) moved. Such a change need not wake the
  * sender before a window it already waits for ends; anything else may.
  */
+/**
+ * Whether a state wants its push at once, ahead of progress: a permission
+ * asked, a turn complete or failed. The sender claims such sessions first, so
+ * when it is behind, a transition overtakes a backlog of progress updates.
+ */
+export const claimsFirst = (state: SessionState): boolean => isTerminal(state.status) || state.status === "permission"
+
 export const pacedByThrottle = (before: SessionState, after: SessionState): boolean =>
   (after.status === "working" || after.status === "retry") &&
   before.status === after.status &&

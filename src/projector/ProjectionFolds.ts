@@ -20,6 +20,8 @@ export interface ProjectionFoldsShape {
   readonly applySession: (state: unknown, event: LoggedEvent) => FoldOutcome<unknown>
   /** Whether `event` changing `before` into `after` only waits for the throttle window (no need to wake the sender early). */
   readonly pacedByThrottle: (before: unknown, after: unknown, event: LoggedEvent) => boolean
+  /** Whether the sender should handle the session ahead of progress-only ones after `event` made `after`. */
+  readonly claimsFirst: (after: unknown, event: LoggedEvent) => boolean
   /** What the phone would show for a session state (stored per step for the timeline). */
   readonly shownState: (state: unknown) => unknown
   readonly touchesRegistrations: (event: LoggedEvent) => boolean

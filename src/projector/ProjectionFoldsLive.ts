@@ -2,7 +2,7 @@ import { Layer } from "effect"
 import type { LoggedEvent } from "../../domain/LoggedEvent.ts"
 import { LegacyEventPosted } from "../../domain/PushlineEvent.ts"
 import { initialSessionState, initialTenantState, type SessionState, type TenantState } from "../../domain/SessionState.ts"
-import { contentStateOf, pacedByThrottle } from "../../projections/PushPlanner.ts"
+import { claimsFirst, contentStateOf, pacedByThrottle } from "../../projections/PushPlanner.ts"
 import { applySession } from "../../projections/SessionFold.ts"
 import { applyTenant, sessionsOfEvent, touchesTenant } from "../../projections/TenantFold.ts"
 import { ProjectionFolds } from "./ProjectionFolds.ts"
@@ -15,6 +15,8 @@ export const ProjectionFoldsLive = Layer.succeed(ProjectionFolds, {
   // A legacy /v1/event post waits for the pushes it causes, so it always wakes the sender.
   pacedByThrottle: (before: unknown, after: unknown, event: LoggedEvent) =>
     event.type !== LegacyEventPosted._tag && pacedByThrottle(before as SessionState, after as SessionState),
+  // A /v1/event post waits (at most 2 s) for its pushes: first in line too.
+  claimsFirst: (after: unknown, event: LoggedEvent) => event.type === LegacyEventPosted._tag || claimsFirst(after as SessionState),
   shownState: (state: unknown) => contentStateOf(state as SessionState),
   touchesRegistrations: touchesTenant,
   initialRegistrations: () => initialTenantState(),

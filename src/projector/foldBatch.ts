@@ -45,7 +45,7 @@ export const foldBatch = (folds: ProjectionFoldsShape, events: ReadonlyArray<Log
   const sessions = new Map<string, unknown>()
   const tenantOf = (tenant: string) =>
     tenants.get(tenant) ?? orInitial(before.tenant(tenant), () => folds.initialRegistrations(tenant))
-  const changedSessions = new Map<string, { tenant: string; sessionId: string; position: bigint; urgent: boolean }>()
+  const changedSessions = new Map<string, { tenant: string; sessionId: string; position: bigint; urgent: boolean; first: boolean }>()
   const changedTenants = new Map<string, bigint>()
   const outcomes: Array<OutcomeRow> = []
   const steps: Array<StepRow> = []
@@ -77,8 +77,10 @@ export const foldBatch = (folds: ProjectionFoldsShape, events: ReadonlyArray<Log
       })
       if (result.applied) {
         applied = true
-        const urgent = (changedSessions.get(key)?.urgent ?? false) || !folds.pacedByThrottle(current, result.state, event)
-        changedSessions.set(key, { tenant: event.tenant, sessionId, position: event.position, urgent })
+        const earlier = changedSessions.get(key)
+        const urgent = (earlier?.urgent ?? false) || !folds.pacedByThrottle(current, result.state, event)
+        const first = (earlier?.first ?? false) || folds.claimsFirst(result.state, event)
+        changedSessions.set(key, { tenant: event.tenant, sessionId, position: event.position, urgent, first })
       } else if (result.reason !== null) reasons.push(result.reason)
     }
     outcomes.push({
@@ -95,7 +97,8 @@ export const foldBatch = (folds: ProjectionFoldsShape, events: ReadonlyArray<Log
     session_id: change.sessionId,
     state: sessions.get(key),
     last_position: change.position.toString(),
-    urgent: change.urgent
+    urgent: change.urgent,
+    claim_priority: change.first ? 1 : 0
   }))
   const tenantRows: Array<TenantStateRow> = [...changedTenants.entries()].map(([tenant, position]) => ({
     tenant,

@@ -13,6 +13,8 @@ export interface SessionStateRow {
   readonly last_position: string
   /** Wake the sender now even if the session already has a time (not a change the throttle paces). */
   readonly urgent: boolean
+  /** 1: the sender claims it ahead of progress-only sessions (a transition, or a post waiting for its pushes). */
+  readonly claim_priority: number
 }
 
 export interface TenantStateRow {
@@ -55,7 +57,8 @@ export interface ProjectedWrites {
  *
  * Marking due: due now, except a change the throttle paces for a session that
  * already has a time (window end, lease, backoff): that row is not touched. A
- * sender holding the lease sees the newer state when it releases.
+ * sender holding the lease sees the newer state when it releases. A transition
+ * raises the claim priority until the sender has handled the session.
  *
  * Committed asynchronously (`synchronous_commit = off`) to keep a disk sync out
  * of every push's path. Safe: state and checkpoint commit together, so a
@@ -70,7 +73,7 @@ export const writeProjectedBatch = (
 ) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const due = options.markDue ? writes.sessions.map(({ last_position, session_id, tenant, urgent }) => ({ tenant, session_id, last_position, urgent })) : []
+    const due = options.markDue ? writes.sessions.map(({ claim_priority, last_position, session_id, tenant, urgent }) => ({ tenant, session_id, last_position, urgent, claim_priority })) : []
     const notify = due.length > 0 ? sql`, pg_notify(${SENDER_CHANNEL}, 'due') as notified` : sql``
     const rows = yield* sql<{ fenced: number; commit_mode: string }>`
       with cp as (
@@ -93,20 +96,21 @@ export const writeProjectedBatch = (
       ),
       due as (
         select * from jsonb_to_recordset(${JSON.stringify(due)}::jsonb)
-          as x(tenant text, session_id text, last_position bigint, urgent boolean)
+          as x(tenant text, session_id text, last_position bigint, urgent boolean, claim_priority smallint)
         where exists (select 1 from cp)
       ),
       marked as (
         update sender_sessions s
           set due_at = least(coalesce(s.due_at, now()), now()),
               version = s.version + 1,
+              claim_priority = greatest(s.claim_priority, x.claim_priority),
               caused_by = x.last_position, updated_at = now()
         from due x
         where s.tenant = x.tenant and s.session_id = x.session_id and (x.urgent or s.due_at is null)
       ),
       added as (
-        insert into sender_sessions (tenant, session_id, due_at, caused_by)
-        select x.tenant, x.session_id, now(), x.last_position from due x
+        insert into sender_sessions (tenant, session_id, due_at, caused_by, claim_priority)
+        select x.tenant, x.session_id, now(), x.last_position, x.claim_priority from due x
         where not exists (select 1 from sender_sessions s where s.tenant = x.tenant and s.session_id = x.session_id)
       ),
       registrations as (

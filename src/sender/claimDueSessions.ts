@@ -26,7 +26,9 @@ export const claimDueSessions = (limit: number, leaseSeconds: number) =>
       with due as (
         select tenant, session_id from sender_sessions
         where due_at <= now()
-        order by due_at
+        -- Transitions before progress: when the sender is behind, an end or a permission
+        -- overtakes the backlog; among equals, the longest waiting first.
+        order by claim_priority desc, due_at
         limit ${limit}
         for update skip locked
       )

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { SessionState, TenantState } from "../../domain/SessionState.ts"
-import { initialMemory, pacedByThrottle, type PlannerMemory, planPushes, settlePush } from "../../projections/PushPlanner.ts"
-import { asked, busy, foldAll, idle, pushline, replied, T0, text } from "./support.ts"
+import { claimsFirst, initialMemory, pacedByThrottle, type PlannerMemory, planPushes, settlePush } from "../../projections/PushPlanner.ts"
+import { asked, busy, foldAll, idle, oc, pushline, replied, T0, text } from "./support.ts"
 
 const settings = { throttleMs: 10_000, permissionGraceMs: 5_000, defaultBundleId: "com.example.app" }
 const tenant: TenantState = {
@@ -87,6 +87,22 @@ describe("push planner", () => {
     expect(started.pushes).toEqual(["start:bbbb:p10:complete", "complete:aaaa:p10:-"])
     const registered = foldAll([busy(0), idle(10), pushline("pushline.activity.registered", token, 100)]).state
     expect(step(registered, started.memory, T0 + 150).pushes).toEqual(["end:cccc:p10:complete"])
+  })
+})
+
+describe("claimsFirst", () => {
+  it("a permission asked, a complete or a failed turn go ahead of progress; idle, working and retry do not", () => {
+    const shown = (events: Parameters<typeof foldAll>[0]) => {
+      const { state } = foldAll(events)
+      return [state.status, claimsFirst(state)]
+    }
+    expect(shown([])).toEqual(["idle", false])
+    expect(shown([busy(0)])).toEqual(["working", false])
+    expect(shown([busy(0), text("one", 10)])).toEqual(["working", false])
+    expect(shown([busy(0), asked("per_1", 10)])).toEqual(["permission", true])
+    expect(shown([busy(0), asked("per_1", 10), replied("per_1", 20)])).toEqual(["working", false])
+    expect(shown([busy(0), idle(10)])).toEqual(["complete", true])
+    expect(shown([busy(0), oc("session.error", { error: { name: "APIError", data: { message: "bad request" } } }, 10), idle(20)])).toEqual(["error", true])
   })
 })
 

@@ -20,6 +20,7 @@ const CountingFolds = Layer.succeed(ProjectionFolds, {
       ? { state, applied: false, reason: "noise changes nothing" }
       : { state: { count: state.count + 1, last: event.eventId }, applied: true, reason: null },
   pacedByThrottle: () => false,
+  claimsFirst: () => false,
   shownState: (state: any) => ({ count: state.count }),
   touchesRegistrations: (event: LoggedEvent) => event.type === "device",
   initialRegistrations: () => ({ devices: 0 }),

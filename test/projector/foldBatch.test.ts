@@ -21,6 +21,7 @@ const toy: ProjectionFoldsShape = {
     return { state: { ...s, count: s.count + (event.type === "progress" ? 1 : 0), status, lastTime: event.sourceTime }, applied: true, reason: null }
   },
   pacedByThrottle: (before, after) => (before as Toy).status === (after as Toy).status,
+  claimsFirst: (after, event) => (after as Toy).status === "done" || event.type === "legacy",
   shownState: (state) => ({ status: (state as Toy).status, count: (state as Toy).count }),
   touchesRegistrations: (event) => event.type === "link",
   initialRegistrations: () => ({ links: {} }) satisfies Links,
@@ -45,8 +46,8 @@ describe("foldBatch", () => {
     const a2 = event("progress", "ses_a", 200)
     const folded = foldBatch(toy, [a1, b1, a2], nothingStored)
     expect(folded.sessions).toEqual([
-      { tenant: "t", session_id: "ses_a", state: { id: "ses_a", count: 2, status: "working", lastTime: 200 }, last_position: a2.position.toString(), urgent: true },
-      { tenant: "t", session_id: "ses_b", state: { id: "ses_b", count: 1, status: "working", lastTime: 100 }, last_position: b1.position.toString(), urgent: true }
+      { tenant: "t", session_id: "ses_a", state: { id: "ses_a", count: 2, status: "working", lastTime: 200 }, last_position: a2.position.toString(), urgent: true, claim_priority: 0 },
+      { tenant: "t", session_id: "ses_b", state: { id: "ses_b", count: 1, status: "working", lastTime: 100 }, last_position: b1.position.toString(), urgent: true, claim_priority: 0 }
     ])
     expect(folded.steps.map((s) => [s.session_id, s.position, s.applied, s.content_state])).toEqual([
       ["ses_a", a1.position.toString(), true, { status: "working", count: 1 }],
@@ -93,6 +94,17 @@ describe("foldBatch", () => {
     expect(foldBatch(toy, [event("progress", "ses_a", 1), event("progress", "ses_a", 2)], working).sessions[0]?.urgent).toBe(false)
     expect(foldBatch(toy, [event("done", "ses_a", 1), event("progress", "ses_a", 2)], working).sessions[0]?.urgent).toBe(true)
     expect(foldBatch(toy, [event("progress", "ses_a", 1), event("done", "ses_a", 2)], working).sessions[0]?.urgent).toBe(true)
+  })
+
+  it("a session is claimed first when any change in the batch asks for it, even if the state moves on", () => {
+    const working: StatesBefore = { tenant: () => null, session: () => ({ id: "ses_a", count: 1, status: "working", lastTime: 0 }) }
+    expect(foldBatch(toy, [event("progress", "ses_a", 1)], working).sessions[0]?.claim_priority).toBe(0)
+    expect(foldBatch(toy, [event("done", "ses_a", 1)], working).sessions[0]?.claim_priority).toBe(1)
+    expect(foldBatch(toy, [event("done", "ses_a", 1), event("progress", "ses_a", 2)], working).sessions[0]?.claim_priority).toBe(1)
+    expect(foldBatch(toy, [event("legacy", "ses_a", 1)], working).sessions[0]?.claim_priority).toBe(1)
+    // An ignored (older) transition asks for nothing.
+    const done: StatesBefore = { tenant: () => null, session: () => ({ id: "ses_a", count: 1, status: "working", lastTime: 50 }) }
+    expect(foldBatch(toy, [event("done", "ses_a", 1)], done).sessions).toEqual([])
   })
 
   it("a registration in the batch routes the events after it, not those before", () => {

@@ -14,7 +14,7 @@ let nextPosition = 9_000_000_000n + BigInt(Math.floor(Math.random() * 1_000_000)
 const writesFor = (tenant: string): ProjectedWrites => {
   const position = (nextPosition++).toString()
   return {
-    sessions: [{ tenant, session_id: "ses_w", state: { status: "working" }, last_position: position, urgent: true }],
+    sessions: [{ tenant, session_id: "ses_w", state: { status: "working" }, last_position: position, urgent: true, claim_priority: 1 }],
     tenants: [{ tenant, state: { devices: ["d"] }, last_position: position }],
     outcomes: [{ position, tenant, session_id: "ses_w", applied: true, reason: null }],
     steps: [{ tenant, session_id: "ses_w", position, applied: true, reason: null, content_state: { status: "working" } }]

@@ -1,0 +1,44 @@
+import { SqlClient } from "@effect/sql"
+import { expect, layer } from "@effect/vitest"
+import { Effect } from "effect"
+import { claimDueSessions } from "../../src/sender/claimDueSessions.ts"
+import { recordOutcomes, type SessionOutcome } from "../../src/sender/recordOutcomes.ts"
+import { freshDatabaseLayer } from "../support/database.ts"
+
+// A database of its own: claims take any due session.
+layer(freshDatabaseLayer("claims"), { excludeTestServices: true })("claiming due sessions", (it) => {
+  it.effect("transitions are claimed before older progress; a handled session goes back to the common queue", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`
+        insert into sender_sessions (tenant, session_id, due_at, claim_priority, version) values
+          ('t', 'ses_progress_old', now() - interval '10 seconds', 0, 1),
+          ('t', 'ses_progress_new', now() - interval '5 seconds', 0, 1),
+          ('t', 'ses_end', now() - interval '1 second', 1, 1),
+          ('t', 'ses_later', now() + interval '1 hour', 1, 1)`
+
+      const first = yield* claimDueSessions(2, 30)
+      expect(first.map((c) => c.sessionId)).toEqual(["ses_end", "ses_progress_old"])
+      const second = yield* claimDueSessions(10, 30)
+      expect(second.map((c) => c.sessionId)).toEqual(["ses_progress_new"]) // not the one due in an hour
+      expect(yield* claimDueSessions(10, 30)).toEqual([]) // leased
+
+      const handled = (claim: (typeof first)[number]): SessionOutcome => ({
+        claim, run: null, attempts: [], memory: {}, nextDueAt: Date.now() - 1000, settled: true, plannedOn: null
+      })
+      yield* recordOutcomes([handled(first[0]!), handled(first[1]!)])
+      const rows = yield* sql<{ session_id: string; claim_priority: number }>`
+        select session_id, claim_priority from sender_sessions where session_id in ('ses_end', 'ses_progress_old') order by session_id`
+      expect(rows).toEqual([{ session_id: "ses_end", claim_priority: 0 }, { session_id: "ses_progress_old", claim_priority: 0 }])
+
+      // Marked again (by the projector: version bumped) while claimed: it keeps its priority.
+      yield* sql`update sender_sessions set claim_priority = 1, version = version + 1, due_at = now() where session_id = 'ses_end'`
+      const [again] = yield* claimDueSessions(1, 30)
+      expect(again?.sessionId).toBe("ses_end")
+      yield* sql`update sender_sessions set version = version + 1 where session_id = 'ses_end'`
+      yield* recordOutcomes([handled(again!)])
+      const [kept] = yield* sql<{ claim_priority: number; due: boolean }>`
+        select claim_priority, due_at <= now() as due from sender_sessions where session_id = 'ses_end'`
+      expect(kept).toEqual({ claim_priority: 1, due: true })
+    }))
+})
