@@ -18,8 +18,9 @@ export interface AppendResult {
 /**
  * Appends a batch in one transaction: all of it is committed or none. An event
  * whose (tenant, event id) is already stored is skipped, not an error, so a
- * client may resend a batch it is unsure about. One statement, one round trip:
- * the batch travels as a single JSON parameter.
+ * client may resend a batch it is unsure about. One statement, one round trip
+ * (the batch travels as a single JSON parameter), committed synchronously
+ * before it returns: an acknowledged event is durable.
  */
 export const appendEvents = (events: ReadonlyArray<NewEvent>) =>
   Effect.gen(function*() {
@@ -34,20 +35,23 @@ export const appendEvents = (events: ReadonlyArray<NewEvent>) =>
       meta: event.meta,
       source_time: new Date(event.sourceTime).toISOString()
     }))
-    const inserted = yield* sql.withTransaction(
-      Effect.gen(function*() {
-        const result = yield* sql<{ position: string; event_id: string }>`
-          insert into events (tenant, session_id, event_id, type, payload, meta, source_time)
-          select item->>'tenant', item->>'session_id', item->>'event_id', item->>'type',
-                 item->'payload', item->'meta', (item->>'source_time')::timestamptz
-          from jsonb_array_elements(${JSON.stringify(rows)}::jsonb) with ordinality as batch(item, ordinality)
-          order by ordinality
-          on conflict (tenant, event_id) do nothing
-          returning position, event_id`
-        if (result.length > 0) yield* sql`select pg_notify(${EVENTS_CHANNEL}, 'appended')`
-        return result
-      })
-    )
+    // The insert and its NOTIFY (sent only when something was new) in one statement, so
+    // one implicit transaction that has committed when the answer arrives.
+    const inserted = yield* sql<{ position: string; event_id: string }>`
+      with inserted as (
+        insert into events (tenant, session_id, event_id, type, payload, meta, source_time)
+        select item->>'tenant', item->>'session_id', item->>'event_id', item->>'type',
+               item->'payload', item->'meta', (item->>'source_time')::timestamptz
+        from jsonb_array_elements(${JSON.stringify(rows)}::jsonb) with ordinality as batch(item, ordinality)
+        order by ordinality
+        on conflict (tenant, event_id) do nothing
+        returning position, event_id
+      ),
+      notified as (
+        select count(pg_notify(${EVENTS_CHANNEL}, 'appended')) as sent
+        from (select 1 from inserted limit 1) as any_new
+      )
+      select inserted.position, inserted.event_id from inserted, notified`
     const appended = inserted
       .map((row) => ({ eventId: row.event_id, position: BigInt(row.position) }))
       .sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0))

@@ -47,7 +47,8 @@ export interface ReadBatch {
   readonly checkpoint: Checkpoint
   /**
    * Committed events wait behind an older transaction still running: they
-   * become readable when it ends, which nobody announces, so look again soon.
+   * become readable when it ends, which nobody announces (a rollback sends no
+   * NOTIFY), so look again soon.
    */
   readonly heldBack: boolean
 }
@@ -61,20 +62,29 @@ export const readAfter = (checkpoint: Checkpoint, limit: number) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const after = sql`(transaction_id, position) > (${checkpoint.transactionId}::xid8, ${checkpoint.position.toString()}::bigint)`
-    const rows = yield* sql<EventRow>`
-      select position, transaction_id::text as transaction_id, tenant, session_id, event_id, type,
-             payload, meta, source_time, received_time
-      from events
-      where ${after} and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-      order by transaction_id, position
-      limit ${limit}`
+    // One statement: the final events, and whether a committed one waits beyond them
+    // (a single row of nulls carries that when there are no final events). The probe is
+    // a scalar subquery with `order by ... limit 1`, which keeps the planner on the
+    // reading-order index; an `exists` chose a sequential scan of the whole log.
+    const result = yield* sql<{ held_back: boolean } & (EventRow | { [K in keyof EventRow]: null })>`
+      select coalesce((
+               select true from events
+               where ${after} and transaction_id >= pg_snapshot_xmin(pg_current_snapshot())
+               order by transaction_id, position limit 1), false) as held_back,
+             f.*
+      from (select 1) as one
+      left join lateral (
+        select position, transaction_id::text as transaction_id, tenant, session_id, event_id, type,
+               payload, meta, source_time, received_time
+        from events
+        where ${after} and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        order by transaction_id, position
+        limit ${limit}
+      ) as f on true
+      order by f.transaction_id::xid8, f.position`
+    const heldBack = result[0]?.held_back === true
+    const rows = result.filter((row): row is { held_back: boolean } & EventRow => row.position !== null)
     const last = rows[rows.length - 1]
-    // Only when nothing is final: is anything committed but waiting? One index probe:
-    // the `order by` keeps the planner on the reading-order index, where a bare
-    // `exists` chose a sequential scan of the whole log when nothing waits.
-    const heldBack = last === undefined &&
-      (yield* sql<{ waiting: number }>`
-        select 1 as waiting from events where ${after} order by transaction_id, position limit 1`).length > 0
     return {
       events: rows.map(toLoggedEvent),
       checkpoint: last === undefined

@@ -1,5 +1,5 @@
 import { PgClient } from "@effect/sql-pg"
-import { Context, Duration, Effect, Layer, PubSub, Queue, Stream } from "effect"
+import { Clock, Context, Duration, Effect, Layer, PubSub, Queue, Stream } from "effect"
 import { EVENTS_CHANNEL } from "../eventstore/appendEvents.ts"
 import { readAfter } from "../eventstore/readAfter.ts"
 import { loadCheckpoint } from "./Checkpoints.ts"
@@ -12,6 +12,7 @@ export const PROJECTOR_LOCK_KEY = 7_406_511_002 // arbitrary, constant: "pushlin
 const BATCH_SIZE = 500
 const POLL_INTERVAL = Duration.millis(250)
 const MAX_HELD_BACK_DELAY_MS = 64
+const LOCK_CHECK_INTERVAL_MS = 1_000
 
 /**
  * Runs the folds over the log, forever: leader election by advisory lock,
@@ -46,25 +47,36 @@ export class Projector extends Context.Tag("pushline/Projector")<Projector, {
           // What this leader committed; a new leadership starts from the database again.
           const cache = new FoldedStateCache()
           let heldBackDelay = 1
+          let lockCheckedAt = 0
           while (true) {
             const batch = yield* readAfter(checkpoint, BATCH_SIZE)
-            if (batch.events.length === 0) {
-              yield* stillHeld
+            if (batch.events.length > 0) {
+              const result = yield* projectBatch(SESSIONS_PROJECTOR, checkpoint, batch.checkpoint, batch.events, {
+                markDue: true,
+                cache
+              })
+              checkpoint = batch.checkpoint
+              if (result.changedSessions.length > 0) yield* PubSub.publish(projected, result.changedSessions)
+              // A full batch: more is there. A short one took all that was final.
+              if (batch.events.length === BATCH_SIZE) continue
+            }
+            if (batch.heldBack) {
               // Held back by an older open transaction: it ends within milliseconds as a
-              // rule, and no NOTIFY says when, so look again soon (backing off).
-              if (batch.heldBack) {
-                yield* Effect.sleep(Duration.millis(heldBackDelay))
-                heldBackDelay = Math.min(heldBackDelay * 2, MAX_HELD_BACK_DELAY_MS)
-              } else yield* waitForEvents
+              // rule, and no NOTIFY says when (a rollback sends none), so look again soon.
+              yield* Effect.sleep(Duration.millis(heldBackDelay))
+              heldBackDelay = Math.min(heldBackDelay * 2, MAX_HELD_BACK_DELAY_MS)
               continue
             }
             heldBackDelay = 1
-            const result = yield* projectBatch(SESSIONS_PROJECTOR, checkpoint, batch.checkpoint, batch.events, {
-              markDue: true,
-              cache
-            })
-            checkpoint = batch.checkpoint
-            if (result.changedSessions.length > 0) yield* PubSub.publish(projected, result.changedSessions)
+            // Caught up. Every commit after this read's snapshot sends a NOTIFY that
+            // wakes us (the queue keeps one that came while we worked).
+            const now = yield* Clock.currentTimeMillis
+            if (now - lockCheckedAt >= LOCK_CHECK_INTERVAL_MS) {
+              // Early notice of a lost lock connection; the checkpoint fence is the guarantee.
+              yield* stillHeld
+              lockCheckedAt = now
+            }
+            yield* waitForEvents
           }
         })
       )

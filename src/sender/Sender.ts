@@ -113,11 +113,10 @@ export class Sender extends Context.Tag("pushline/Sender")<Sender, {
        * Claims due sessions page by page and handles them as slots free up, so one
        * slow APNs answer holds up only its own session, not a whole page.
        */
-      const runOnce = Stream.repeatEffectOption(
-        claimDueSessions(CLAIM_LIMIT, LEASE_SECONDS).pipe(
-          Effect.mapError(Option.some),
-          Effect.filterOrFail((claims) => claims.length > 0, () => Option.none())
-        )
+      const runOnce = Stream.paginateEffect(undefined, () =>
+        // A short page took every session due now; one due later wakes us again.
+        Effect.map(claimDueSessions(CLAIM_LIMIT, LEASE_SECONDS), (claims) =>
+          [claims, claims.length === CLAIM_LIMIT ? Option.some(undefined) : Option.none()] as const)
       ).pipe(
         Stream.flattenIterables,
         Stream.mapEffect(handle, { concurrency: SESSION_CONCURRENCY, unordered: true }),
