@@ -56,8 +56,9 @@ export interface ProjectedWrites {
  * unnoticed writes nothing and dies with CheckpointMoved.
  *
  * Marking due: due now, except a change the throttle paces for a session that
- * already has a time (window end, lease, backoff): that row is not touched. A
- * sender holding the lease sees the newer state when it releases. A transition
+ * already has a time (window end, backoff, or due and leased): that row is not
+ * touched. A sender holding the lease sees the newer state when it releases,
+ * and a session due now while leased is claimed once the lease is released. A transition
  * raises the claim priority until the sender has handled the session.
  *
  * Committed asynchronously (`synchronous_commit = off`) to keep a disk sync out

@@ -16,8 +16,10 @@ export interface ClaimedSession {
 
 /**
  * Takes up to `limit` due sessions for this relay. SKIP LOCKED lets several
- * relays claim side by side; the lease (due_at pushed into the future) keeps
- * the claim after this short transaction ends, and expires if we die.
+ * relays claim side by side; the lease (`leased_until`) keeps the claim after
+ * this short transaction ends, until the outcome is recorded or, if we die, it
+ * expires. A leased session is not claimed again even when a newer state makes
+ * it due meanwhile: one handler per session keeps its pushes in order.
  */
 export const claimDueSessions = (limit: number, leaseSeconds: number) =>
   Effect.gen(function*() {
@@ -25,7 +27,7 @@ export const claimDueSessions = (limit: number, leaseSeconds: number) =>
     const claimed = yield* sql<{ tenant: string; session_id: string; memory: unknown; version: string; caused_by: string | null }>`
       with due as (
         select tenant, session_id from sender_sessions
-        where due_at <= now()
+        where due_at <= now() and (leased_until is null or leased_until <= now())
         -- Transitions before progress: when the sender is behind, an end or a permission
         -- overtakes the backlog; among equals, the longest waiting first.
         order by claim_priority desc, due_at
@@ -34,7 +36,7 @@ export const claimDueSessions = (limit: number, leaseSeconds: number) =>
       )
       , claimed as (
         update sender_sessions s
-          set due_at = now() + make_interval(secs => ${leaseSeconds}), updated_at = now()
+          set leased_until = now() + make_interval(secs => ${leaseSeconds}), updated_at = now()
         from due
         where s.tenant = due.tenant and s.session_id = due.session_id
         returning s.tenant, s.session_id, s.memory, s.version::text as version, s.caused_by::text as caused_by

@@ -121,6 +121,7 @@ export const recordOutcomes = (outcomes: ReadonlyArray<SessionOutcome>) =>
                   where st.tenant = x.tenant and st.session_id = x.session_id and st.last_position > x.planned_on)
                 then x.next_due else now() end,
               settled_position = greatest(s.settled_position, x.settled_position),
+              leased_until = null,
               -- Handled: back to the common queue, unless marked again meanwhile.
               claim_priority = case when s.version = x.version then 0 else s.claim_priority end,
               updated_at = now()

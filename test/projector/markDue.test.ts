@@ -41,8 +41,9 @@ const project = (...events: Array<NewEvent>) =>
 
 const due = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  const [row] = yield* sql<{ in_ms: number; version: string; status: string }>`
-    select (extract(epoch from (s.due_at - now())) * 1000)::float8 as in_ms, s.version::text as version, st.state->>'status' as status
+  const [row] = yield* sql<{ in_ms: number; version: string; status: string; lease_ms: number }>`
+    select (extract(epoch from (s.due_at - now())) * 1000)::float8 as in_ms, s.version::text as version, st.state->>'status' as status,
+           coalesce(extract(epoch from (s.leased_until - now())) * 1000, 0)::float8 as lease_ms
     from sender_sessions s join session_states st using (tenant, session_id)
     where s.tenant = 't-due' and s.session_id = 'ses_due'`
   return row!
@@ -76,8 +77,9 @@ layer(DueDatabase, { excludeTestServices: true })("marking sessions due", (it) =
       yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql`update sender_sessions set due_at = now() where session_id = 'ses_due'`)
       const [claim] = yield* claimDueSessions(10, 30)
       const plannedOn = (claim!.session as { lastPosition: string }).lastPosition
-      expect((yield* due).in_ms).toBeGreaterThan(29_000)
+      expect((yield* due).lease_ms).toBeGreaterThan(29_000)
       yield* project(text("step 3"))
+      expect(yield* claimDueSessions(10, 30)).toEqual([]) // still leased
       yield* recordOutcomes([{ claim: claim!, run: null, attempts: [], memory: {}, nextDueAt: Date.now() + 10_000, settled: true, plannedOn }])
       expect((yield* due).in_ms).toBeLessThanOrEqual(0)
       // Planned on the newest state, the release keeps the time asked for.

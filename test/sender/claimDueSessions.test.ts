@@ -1,6 +1,8 @@
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
+import { Checkpoint } from "../../src/eventstore/readAfter.ts"
+import { writeProjectedBatch } from "../../src/projector/writeProjectedBatch.ts"
 import { claimDueSessions } from "../../src/sender/claimDueSessions.ts"
 import { recordOutcomes, type SessionOutcome } from "../../src/sender/recordOutcomes.ts"
 import { freshDatabaseLayer } from "../support/database.ts"
@@ -40,5 +42,27 @@ layer(freshDatabaseLayer("claims"), { excludeTestServices: true })("claiming due
       const [kept] = yield* sql<{ claim_priority: number; due: boolean }>`
         select claim_priority, due_at <= now() as due from sender_sessions where session_id = 'ses_end'`
       expect(kept).toEqual({ claim_priority: 1, due: true })
+    }))
+
+  it.effect("a session being handled is not claimed again when a transition lands, only after its release", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`delete from sender_sessions`
+      yield* sql`insert into sender_sessions (tenant, session_id, due_at, version) values ('t2', 'ses_busy', now(), 1)`
+      const [held] = yield* claimDueSessions(10, 30)
+      expect(held?.sessionId).toBe("ses_busy")
+
+      // The projector marks it due now (the turn completed) while the first claim is in flight.
+      yield* writeProjectedBatch("claims-test", Checkpoint.start, new Checkpoint({ transactionId: "5", position: 5n }), {
+        sessions: [{ tenant: "t2", session_id: "ses_busy", state: { status: "complete" }, last_position: "5", urgent: true, claim_priority: 1 }],
+        tenants: [], outcomes: [], steps: []
+      }, { markDue: true })
+      // Two handlers of one session could deliver its pushes out of order.
+      expect(yield* claimDueSessions(10, 30)).toEqual([])
+
+      yield* recordOutcomes([{ claim: held!, run: null, attempts: [], memory: {}, nextDueAt: null, settled: true, plannedOn: "1" }])
+      const [next] = yield* claimDueSessions(10, 30)
+      expect(next?.sessionId).toBe("ses_busy") // marked again meanwhile: due at once after the release
+      expect(next?.version).not.toBe(held?.version)
     }))
 })
