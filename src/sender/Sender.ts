@@ -109,36 +109,51 @@ export class Sender extends Context.Tag("pushline/Sender")<Sender, {
           )
         )
 
-      /**
-       * Claims due sessions page by page and handles them as slots free up, so one
-       * slow APNs answer holds up only its own session, not a whole page.
-       */
-      const runOnce = Stream.paginateEffect(undefined, () =>
-        // A short page took every session due now; one due later wakes us again.
+      /** Every session due now, page by page; a short page took them all. */
+      const claimPages = Stream.paginateEffect(undefined, () =>
         Effect.map(claimDueSessions(CLAIM_LIMIT, LEASE_SECONDS), (claims) =>
           [claims, claims.length === CLAIM_LIMIT ? Option.some(undefined) : Option.none()] as const)
-      ).pipe(
-        Stream.flattenIterables,
-        Stream.mapEffect(handle, { concurrency: SESSION_CONCURRENCY, unordered: true }),
-        Stream.filter((outcome): outcome is SessionOutcome => outcome !== null),
-        // Sessions finishing together are recorded together (their leases hold meanwhile).
-        Stream.groupedWithin(SESSION_CONCURRENCY, RECORD_WINDOW),
-        Stream.mapEffect((outcomes) =>
-          recordOutcomes(Chunk.toReadonlyArray(outcomes)).pipe(
-            Effect.as(Chunk.size(outcomes)),
-            Effect.catchAll((error) =>
-              Effect.logWarning("sender: could not record outcomes; their leases expire and they are retried", error.message).pipe(
-                Effect.as(0)
+      )
+
+      /**
+       * Handles claimed sessions as slots free up, so one slow APNs answer holds up
+       * only its own session, and records those finishing together in one statement
+       * (their leases hold meanwhile). Returns how many were recorded.
+       */
+      const handleAndRecord = <E, R>(claims: Stream.Stream<ReadonlyArray<ClaimedSession>, E, R>) =>
+        claims.pipe(
+          Stream.flattenIterables,
+          Stream.mapEffect(handle, { concurrency: SESSION_CONCURRENCY, unordered: true }),
+          Stream.filter((outcome): outcome is SessionOutcome => outcome !== null),
+          Stream.groupedWithin(SESSION_CONCURRENCY, RECORD_WINDOW),
+          Stream.mapEffect((outcomes) =>
+            recordOutcomes(Chunk.toReadonlyArray(outcomes)).pipe(
+              // Released due now (their state moved on meanwhile): claim again.
+              Effect.tap((dueNow) => (dueNow > 0 ? Queue.offer(wake, undefined) : Effect.void)),
+              Effect.as(Chunk.size(outcomes)),
+              Effect.catchAll((error) =>
+                Effect.logWarning("sender: could not record outcomes; their leases expire and they are retried", error.message).pipe(
+                  Effect.as(0)
+                )
               )
             )
           )
-        ),
+        )
+
+      const runOnce = handleAndRecord(claimPages).pipe(
         Stream.runSum,
         Effect.catchAll((error) => Effect.logWarning("sender: database unavailable", error.message).pipe(Effect.as(0)))
       )
 
-      yield* runOnce.pipe(
-        Effect.zipRight(Queue.take(wake).pipe(Effect.timeoutOption(POLL_INTERVAL))),
+      // The background sender is one continuous pipeline: a wake claims at once, even
+      // while earlier sessions are still being sent or recorded, so a transition never
+      // waits for another session's APNs answer or bookkeeping.
+      yield* Queue.offer(wake, undefined).pipe(Effect.delay(POLL_INTERVAL), Effect.forever, Effect.forkScoped)
+      yield* handleAndRecord(Stream.fromQueue(wake).pipe(Stream.flatMap(() => claimPages))).pipe(
+        Stream.runDrain,
+        Effect.catchAllCause((cause) =>
+          Effect.logWarning("sender: database unavailable; retrying", cause).pipe(Effect.zipRight(Effect.sleep(POLL_INTERVAL)))
+        ),
         Effect.forever,
         Effect.forkScoped
       )

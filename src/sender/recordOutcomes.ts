@@ -38,7 +38,8 @@ export interface SessionOutcome {
  * when the session is next due; if the state moved on meanwhile (the projector
  * marked the session again, or a change it paces landed), it stays due now.
  * One statement for many sessions: on a loaded relay, statements, not rows,
- * are what costs. A session is in at most one outcome: its lease holds until
+ * are what costs. Returns how many released sessions are due now (their state
+ * moved on while they were handled), so the sender knows to claim again. A session is in at most one outcome: its lease holds until
  * this records it.
  *
  * Committed asynchronously (`synchronous_commit = off`): this is bookkeeping
@@ -49,7 +50,7 @@ export interface SessionOutcome {
  */
 export const recordOutcomes = (outcomes: ReadonlyArray<SessionOutcome>) =>
   Effect.gen(function*() {
-    if (outcomes.length === 0) return
+    if (outcomes.length === 0) return 0
     const sql = yield* SqlClient.SqlClient
     const runs = outcomes.flatMap(({ claim, run }) =>
       run === null ? [] : [{
@@ -91,7 +92,7 @@ export const recordOutcomes = (outcomes: ReadonlyArray<SessionOutcome>) =>
       next_due: nextDueAt === null ? null : new Date(nextDueAt).toISOString(),
       planned_on: plannedOn
     }))
-    yield* sql`
+    const released = yield* sql<{ due_now: number }>`
       with run as (
         insert into sender_runs (tenant, session_id, session_position, registrations_position, planned_at_ms, settings, decisions)
         select r.tenant, r.session_id, r.session_position, r.registrations_position, r.planned_at_ms, r.settings, r.decisions
@@ -129,6 +130,9 @@ export const recordOutcomes = (outcomes: ReadonlyArray<SessionOutcome>) =>
           as x(tenant text, session_id text, memory jsonb, version bigint, settled_position bigint,
                next_due timestamptz, planned_on bigint)
         where s.tenant = x.tenant and s.session_id = x.session_id
+        returning s.due_at <= now() as due_now
       )
-      select set_config('synchronous_commit', 'off', true)`
+      select set_config('synchronous_commit', 'off', true) as commit_mode,
+             (select count(*) from released where due_now)::int as due_now`
+    return released[0]?.due_now ?? 0
   })
