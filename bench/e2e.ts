@@ -59,6 +59,7 @@ const main = async () => {
   const simulator = await ApnsSimulator.start({ keys: [key] })
   fs.writeFileSync(path.join(dir, "ca.pem"), simulator.certificate.certPem)
   fs.writeFileSync(path.join(dir, "key.p8"), key.privateKeyPem)
+  const relayLaunched = Date.now()
   const relay = await startRelayProcess({
     databaseUrl: cluster.cluster.url,
     env: {
@@ -214,6 +215,7 @@ const main = async () => {
     console.log(`transitions (ack -> end push at the simulator): n=${transitions.length} p50 ${percentile(transitions, 50).toFixed(1)} ms, p99 ${percentile(transitions, 99).toFixed(1)} ms (target p99 <= 50 ms); missing ends ${missingEnds}; tokens that got an older state after a newer one ${outOfOrder}`)
     slowest.sort((a, b) => b.ms - a.ms)
     if (process.env.TMP_TRACE) console.log("ABS", slowest.slice(0, 5).map((t) => `${t.abs?.toFixed(0)}:${t.ms.toFixed(0)}`).join(" "))
+    if (process.env.TMP_TRACE) console.log(`EPOCH started=${(performance.timeOrigin + started).toFixed(0)} relayLaunched=${relayLaunched.toFixed(0)}`)
     console.log(`slowest  : ${slowest.slice(0, 12).map((t) => `${t.ms.toFixed(0)} ms at ${t.ackedAt.toFixed(1)} s`).join(", ")}`)
     console.log(`throttled updates (ack -> first push showing it): n=${progress.length} p50 ${percentile(progress, 50).toFixed(0)} ms, p99 ${percentile(progress, 99).toFixed(0)} ms (bounded by the 10 s window)`)
     console.log(`pushes   : ${totalPushes} in ${(loadSeconds + 12).toFixed(1)} s = ${(totalPushes / (loadSeconds + 12)).toFixed(0)} pushes/s`)

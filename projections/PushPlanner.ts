@@ -78,6 +78,8 @@ export interface PlanResult {
 
 const seconds = (ms: number) => Math.floor(ms / 1000)
 
+// Built from a typed state, so the constructor's runtime validation is skipped: it
+// runs once per folded event and per planned push, and only re-checks the types.
 export const contentStateOf = (state: SessionState): ContentState =>
   new ContentState({
     status: state.status === "idle" ? "working" : state.status,
@@ -85,12 +87,19 @@ export const contentStateOf = (state: SessionState): ContentState =>
     lastMessage: state.lastMessage,
     retryInfo: state.status === "retry" ? state.retryInfo : null,
     startedAt: seconds(state.turnStartedAt ?? 0)
-  })
+  }, true)
 
 const isTerminal = (status: SessionState["status"]) => status === "complete" || status === "error"
 
 const sameActivity = (a: SessionState["activity"], b: SessionState["activity"]) =>
   a === b || (a !== null && b !== null && a.token === b.token && a.apnsEnv === b.apnsEnv && a.bundleId === b.bundleId)
+
+/**
+ * Whether a state wants its push at once, ahead of progress: a permission
+ * asked, a turn complete or failed. The sender claims such sessions first, so
+ * when it is behind, a transition overtakes a backlog of progress updates.
+ */
+export const claimsFirst = (state: SessionState): boolean => isTerminal(state.status) || state.status === "permission"
 
 /**
  * Whether a state change can only lead to a progress update, which the
@@ -99,13 +108,6 @@ const sameActivity = (a: SessionState["activity"], b: SessionState["activity"]) 
  * (title, last message, retry info) moved. Such a change need not wake the
  * sender before a window it already waits for ends; anything else may.
  */
-/**
- * Whether a state wants its push at once, ahead of progress: a permission
- * asked, a turn complete or failed. The sender claims such sessions first, so
- * when it is behind, a transition overtakes a backlog of progress updates.
- */
-export const claimsFirst = (state: SessionState): boolean => isTerminal(state.status) || state.status === "permission"
-
 export const pacedByThrottle = (before: SessionState, after: SessionState): boolean =>
   (after.status === "working" || after.status === "retry") &&
   before.status === after.status &&

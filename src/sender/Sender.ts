@@ -15,7 +15,7 @@ const CLAIM_LIMIT = 32
 const LEASE_SECONDS = 30
 const POLL_INTERVAL = Duration.millis(200)
 const SESSION_CONCURRENCY = 64
-const RECORD_WINDOW = Duration.millis(2)
+const MAX_RECORD_BATCH = 64
 
 /**
  * The sender fiber: claims due sessions, asks the pure planner what to push,
@@ -23,7 +23,7 @@ const RECORD_WINDOW = Duration.millis(2)
  * handled by one fiber at a time, so pushes to one token keep their order.
  */
 export class Sender extends Context.Tag("pushline/Sender")<Sender, {
-  /** Handles every session due now (tests and /v1/event use it to avoid waiting for a poll). */
+  /** Handles every session due now and records the outcomes (drives the sender by hand, without waiting for a wake). */
   readonly runOnce: Effect.Effect<number>
 }>() {
   static readonly layer = Layer.scoped(
@@ -115,42 +115,46 @@ export class Sender extends Context.Tag("pushline/Sender")<Sender, {
           [claims, claims.length === CLAIM_LIMIT ? Option.some(undefined) : Option.none()] as const)
       )
 
-      /**
-       * Handles claimed sessions as slots free up, so one slow APNs answer holds up
-       * only its own session, and records those finishing together in one statement
-       * (their leases hold meanwhile). Returns how many were recorded.
-       */
-      const handleAndRecord = <E, R>(claims: Stream.Stream<ReadonlyArray<ClaimedSession>, E, R>) =>
+      /** Handles claimed sessions as slots free up, so one slow APNs answer holds up only its own session. */
+      const handleAll = <E, R>(claims: Stream.Stream<ReadonlyArray<ClaimedSession>, E, R>) =>
         claims.pipe(
           Stream.flattenIterables,
           Stream.mapEffect(handle, { concurrency: SESSION_CONCURRENCY, unordered: true }),
-          Stream.filter((outcome): outcome is SessionOutcome => outcome !== null),
-          Stream.groupedWithin(SESSION_CONCURRENCY, RECORD_WINDOW),
-          Stream.mapEffect((outcomes) =>
-            recordOutcomes(Chunk.toReadonlyArray(outcomes)).pipe(
-              // Released due now (their state moved on meanwhile): claim again.
-              Effect.tap((dueNow) => (dueNow > 0 ? Queue.offer(wake, undefined) : Effect.void)),
-              Effect.as(Chunk.size(outcomes)),
-              Effect.catchAll((error) =>
-                Effect.logWarning("sender: could not record outcomes; their leases expire and they are retried", error.message).pipe(
-                  Effect.as(0)
-                )
-              )
+          Stream.filter((outcome): outcome is SessionOutcome => outcome !== null)
+        )
+
+      const record = (outcomes: ReadonlyArray<SessionOutcome>) =>
+        recordOutcomes(outcomes).pipe(
+          // Released due now (their state moved on while they were handled): claim again.
+          Effect.tap((dueNow) => (dueNow > 0 ? Queue.offer(wake, undefined) : Effect.void)),
+          Effect.as(outcomes.length),
+          Effect.catchAll((error) =>
+            Effect.logWarning("sender: could not record outcomes; their leases expire and they are retried", error.message).pipe(
+              Effect.as(0)
             )
           )
         )
 
-      const runOnce = handleAndRecord(claimPages).pipe(
-        Stream.runSum,
+      const runOnce = handleAll(claimPages).pipe(
+        Stream.runCollect,
+        Effect.flatMap((outcomes) => record(Chunk.toReadonlyArray(outcomes))),
         Effect.catchAll((error) => Effect.logWarning("sender: database unavailable", error.message).pipe(Effect.as(0)))
       )
 
-      // The background sender is one continuous pipeline: a wake claims at once, even
-      // while earlier sessions are still being sent or recorded, so a transition never
-      // waits for another session's APNs answer or bookkeeping.
+      // In the background the sender is one continuous pipeline: a wake claims at once,
+      // even while earlier sessions are still being sent or recorded, so a transition
+      // never waits for another session's APNs answer or bookkeeping. Outcomes are
+      // recorded by one fiber, all that finished since its last statement together
+      // (their leases hold meanwhile): batches grow with the load, without a timer.
+      const finished = yield* Queue.unbounded<SessionOutcome>()
+      yield* Queue.takeBetween(finished, 1, MAX_RECORD_BATCH).pipe(
+        Effect.flatMap((outcomes) => record(Chunk.toReadonlyArray(outcomes))),
+        Effect.forever,
+        Effect.forkScoped
+      )
       yield* Queue.offer(wake, undefined).pipe(Effect.delay(POLL_INTERVAL), Effect.forever, Effect.forkScoped)
-      yield* handleAndRecord(Stream.fromQueue(wake).pipe(Stream.flatMap(() => claimPages))).pipe(
-        Stream.runDrain,
+      yield* handleAll(Stream.fromQueue(wake).pipe(Stream.flatMap(() => claimPages))).pipe(
+        Stream.runForEach((outcome) => Queue.offer(finished, outcome)),
         Effect.catchAllCause((cause) =>
           Effect.logWarning("sender: database unavailable; retrying", cause).pipe(Effect.zipRight(Effect.sleep(POLL_INTERVAL)))
         ),
