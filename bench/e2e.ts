@@ -59,7 +59,6 @@ const main = async () => {
   const simulator = await ApnsSimulator.start({ keys: [key] })
   fs.writeFileSync(path.join(dir, "ca.pem"), simulator.certificate.certPem)
   fs.writeFileSync(path.join(dir, "key.p8"), key.privateKeyPem)
-  const relayLaunched = Date.now()
   const relay = await startRelayProcess({
     databaseUrl: cluster.cluster.url,
     env: {
@@ -179,7 +178,7 @@ const main = async () => {
     await new Promise((r) => setTimeout(r, 12_000)) // trailing pushes of the last throttle windows
 
     const transitions: Array<number> = []
-    const slowest: Array<{ ms: number; ackedAt: number; abs?: number }> = []
+    const slowest: Array<{ ms: number; ackedAt: number }> = []
     const progress: Array<number> = []
     for (const ack of acks) {
       const pushes = received.get(token(ack.s)) ?? []
@@ -187,7 +186,7 @@ const main = async () => {
         const end = pushes.find((p) => p.event === "end")
         if (end !== undefined) {
           transitions.push(end.at - ack.at)
-          slowest.push({ ms: end.at - ack.at, ackedAt: (ack.at - started) / 1000, abs: performance.timeOrigin + ack.at })
+          slowest.push({ ms: end.at - ack.at, ackedAt: (ack.at - started) / 1000 })
         }
       } else {
         // The first push that shows this step or a newer one.
@@ -214,8 +213,6 @@ const main = async () => {
     console.log(`load     : ${sent} events in ${loadSeconds.toFixed(1)} s = ${(sent / loadSeconds).toFixed(0)} events/s offered`)
     console.log(`transitions (ack -> end push at the simulator): n=${transitions.length} p50 ${percentile(transitions, 50).toFixed(1)} ms, p99 ${percentile(transitions, 99).toFixed(1)} ms (target p99 <= 50 ms); missing ends ${missingEnds}; tokens that got an older state after a newer one ${outOfOrder}`)
     slowest.sort((a, b) => b.ms - a.ms)
-    if (process.env.TMP_TRACE) console.log("ABS", slowest.slice(0, 5).map((t) => `${t.abs?.toFixed(0)}:${t.ms.toFixed(0)}`).join(" "))
-    if (process.env.TMP_TRACE) console.log(`EPOCH started=${(performance.timeOrigin + started).toFixed(0)} relayLaunched=${relayLaunched.toFixed(0)}`)
     console.log(`slowest  : ${slowest.slice(0, 12).map((t) => `${t.ms.toFixed(0)} ms at ${t.ackedAt.toFixed(1)} s`).join(", ")}`)
     console.log(`throttled updates (ack -> first push showing it): n=${progress.length} p50 ${percentile(progress, 50).toFixed(0)} ms, p99 ${percentile(progress, 99).toFixed(0)} ms (bounded by the 10 s window)`)
     console.log(`pushes   : ${totalPushes} in ${(loadSeconds + 12).toFixed(1)} s = ${(totalPushes / (loadSeconds + 12)).toFixed(0)} pushes/s`)
@@ -233,11 +230,6 @@ const main = async () => {
     const scans = (await stages.query<{ relname: string; seq_scan: string; seq_tup_read: string; idx_scan: string; idx_tup_fetch: string }>(
       "select relname, seq_scan::text, seq_tup_read::text, coalesce(idx_scan, 0)::text as idx_scan, coalesce(idx_tup_fetch, 0)::text as idx_tup_fetch from pg_stat_user_tables order by seq_tup_read + coalesce(idx_tup_fetch, 0) desc limit 6")).rows
     console.log(`scans    : ${scans.map((t) => `${t.relname} seq ${t.seq_scan}/${t.seq_tup_read} rows, idx ${t.idx_scan}/${t.idx_tup_fetch} rows`).join("; ")}`)
-    if (process.env.TMP_PGSS) {
-      await stages.query("create extension if not exists pg_stat_statements")
-      const top = (await stages.query("select calls, round(total_exec_time)::int as ms, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 150) as q from pg_stat_statements order by calls desc limit 25")).rows
-      for (const t of top) console.log(`  ${t.calls} calls ${t.ms} ms ${t.rows} rows: ${t.q}`)
-    }
     await stages.end()
     const planned = rows.map((row) => Number(row.planned))
     const attempted = rows.map((row) => Number(row.attempted))
