@@ -1,55 +1,11 @@
 import { expect, layer } from "@effect/vitest"
-import { Effect, Option } from "effect"
-import { LocalApnsSimulator } from "../../src/apns/ApnsLive.ts"
-import type { RecordedPush } from "../../src/apns/simulator/ApnsSimulator.ts"
+import { Effect } from "effect"
 import { isSessionFrame, readCapture } from "../support/captures.ts"
 import { pipelineLayer } from "../support/pipeline.ts"
-import { request, RelayUrl } from "../support/server.ts"
-import { uniqueTenant } from "../support/database.ts"
+import { request } from "../support/server.ts"
+import { pushesFor, registeredDevice, settle } from "../support/simulatorPushes.ts"
 
-const hex = (seed: string) => Buffer.from(seed.padEnd(32, "0").slice(0, 32)).toString("hex")
-
-interface Seen {
-  readonly type: string
-  readonly event: string
-  readonly status: string | undefined
-  readonly priority: string
-  readonly token: string
-}
-
-const describePush = (push: RecordedPush): Seen => ({
-  type: push.headers["apns-push-type"] ?? "",
-  event: push.payload.aps.event ?? push.payload.eventType ?? "",
-  status: push.payload.aps["content-state"]?.status,
-  priority: push.headers["apns-priority"] ?? "",
-  token: push.token
-})
-
-const pushesFor = (tokens: ReadonlyArray<string>) =>
-  Effect.map(LocalApnsSimulator, (sim) => Option.getOrThrow(sim).pushes.filter((p) => tokens.includes(p.token)))
-
-/** Waits until `done` holds for the pushes to these tokens, then a little more for stragglers. */
-const settle = (tokens: ReadonlyArray<string>, done: (pushes: ReadonlyArray<RecordedPush>) => boolean) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 150; i++) {
-      if (done(yield* pushesFor(tokens))) break
-      yield* Effect.sleep("100 millis")
-    }
-    yield* Effect.sleep("600 millis")
-    return (yield* pushesFor(tokens)).map(describePush)
-  })
-
-const setup = (label: string) =>
-  Effect.gen(function*() {
-    const base = yield* RelayUrl
-    const secret = `secret-${uniqueTenant(label)}`
-    const device = hex(`${label}-alert`)
-    const pushToStart = hex(`${label}-start`)
-    const activity = hex(`${label}-activity`)
-    const registered = yield* request(base, "POST", "/v1/device/register", { secret, deviceToken: device, pushToStartToken: pushToStart, apnsEnv: "sandbox" })
-    expect(registered.status).toBe(200)
-    return { base, secret, device, pushToStart, activity }
-  })
+const setup = registeredDevice
 
 /** Posts the capture as the bridge would: a few events at a time, as they happen. */
 const stream = (base: string, secret: string, frames: ReadonlyArray<Record<string, any>>) =>

@@ -1,0 +1,53 @@
+import { expect } from "@effect/vitest"
+import { Effect, Option } from "effect"
+import { LocalApnsSimulator } from "../../src/apns/ApnsLive.ts"
+import type { RecordedPush } from "../../src/apns/simulator/ApnsSimulator.ts"
+import { uniqueTenant } from "./database.ts"
+import { request, RelayUrl } from "./server.ts"
+
+/** A 64-hex device token derived from a label. */
+export const hex = (seed: string) => Buffer.from(seed.padEnd(32, "0").slice(0, 32)).toString("hex")
+
+/** What a test asserts of a push the simulator accepted. */
+export interface Seen {
+  readonly type: string
+  readonly event: string
+  readonly status: string | undefined
+  readonly priority: string
+  readonly token: string
+}
+
+export const describePush = (push: RecordedPush): Seen => ({
+  type: push.headers["apns-push-type"] ?? "",
+  event: push.payload.aps.event ?? push.payload.eventType ?? "",
+  status: push.payload.aps["content-state"]?.status,
+  priority: push.headers["apns-priority"] ?? "",
+  token: push.token
+})
+
+export const pushesFor = (tokens: ReadonlyArray<string>) =>
+  Effect.map(LocalApnsSimulator, (sim) => Option.getOrThrow(sim).pushes.filter((p) => tokens.includes(p.token)))
+
+/** Waits until `done` holds for the pushes to these tokens, then a little more for stragglers. */
+export const settle = (tokens: ReadonlyArray<string>, done: (pushes: ReadonlyArray<RecordedPush>) => boolean) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 150; i++) {
+      if (done(yield* pushesFor(tokens))) break
+      yield* Effect.sleep("100 millis")
+    }
+    yield* Effect.sleep("600 millis")
+    return (yield* pushesFor(tokens)).map(describePush)
+  })
+
+/** A tenant with one device (alert token and push-to-start token) registered. */
+export const registeredDevice = (label: string) =>
+  Effect.gen(function*() {
+    const base = yield* RelayUrl
+    const secret = `secret-${uniqueTenant(label)}`
+    const device = hex(`${label}-alert`)
+    const pushToStart = hex(`${label}-start`)
+    const activity = hex(`${label}-activity`)
+    const registered = yield* request(base, "POST", "/v1/device/register", { secret, deviceToken: device, pushToStartToken: pushToStart, apnsEnv: "sandbox" })
+    expect(registered.status).toBe(200)
+    return { base, secret, device, pushToStart, activity }
+  })
