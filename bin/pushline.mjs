@@ -8,7 +8,9 @@ import { fileURLToPath } from "node:url"
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const require = createRequire(import.meta.url)
 const tsxCli = require.resolve("tsx/cli")
-const result = spawnSync(process.execPath, [tsxCli, join(root, "src/cli/main.ts"), ...process.argv.slice(2)], {
+// A larger young generation: under load the relay allocates fast, and with V8's default
+// semi-space it spent ~4% of its time in scavenges and its slowest pushes waited on them.
+const result = spawnSync(process.execPath, [tsxCli, "--max-semi-space-size=64", join(root, "src/cli/main.ts"), ...process.argv.slice(2)], {
   stdio: "inherit"
 })
 process.exit(result.status ?? 1)

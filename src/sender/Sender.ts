@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
-import { Chunk, Clock, Context, Duration, Effect, Layer, Option, Queue, Random, Stream } from "effect"
+import { Cause, Chunk, Clock, Context, Duration, Effect, Layer, Option, Queue, Random, Stream } from "effect"
 import { TokenInvalidated } from "../../domain/PushlineEvent.ts"
 import { appendEvents } from "../eventstore/appendEvents.ts"
 import { pushlineLogEvent } from "../http/PushlineEvents.ts"
@@ -16,6 +16,10 @@ const LEASE_SECONDS = 30
 const POLL_INTERVAL = Duration.millis(200)
 const SESSION_CONCURRENCY = 64
 const MAX_RECORD_BATCH = 64
+
+/** "Failed to execute statement" says little; PostgreSQL's own message is in the cause. */
+const describeSqlError = (error: { readonly message: string; readonly cause?: unknown }) =>
+  error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message
 
 /**
  * The sender fiber: claims due sessions, asks the pure planner what to push,
@@ -155,8 +159,13 @@ export class Sender extends Context.Tag("pushline/Sender")<Sender, {
       yield* Queue.offer(wake, undefined).pipe(Effect.delay(POLL_INTERVAL), Effect.forever, Effect.forkScoped)
       yield* handleAll(Stream.fromQueue(wake).pipe(Stream.flatMap(() => claimPages))).pipe(
         Stream.runForEach((outcome) => Queue.offer(finished, outcome)),
+        // A database error (it is down, or restarting): one line, then try again. A defect
+        // (a bug) is logged whole.
         Effect.catchAllCause((cause) =>
-          Effect.logWarning("sender: database unavailable; retrying", cause).pipe(Effect.zipRight(Effect.sleep(POLL_INTERVAL)))
+          Option.match(Cause.failureOption(cause), {
+            onNone: () => Effect.logError("sender: stopped by a defect; restarting", cause),
+            onSome: (error) => Effect.logWarning(`sender: database unavailable (${describeSqlError(error)}); retrying`)
+          }).pipe(Effect.zipRight(Effect.sleep(POLL_INTERVAL)))
         ),
         Effect.forever,
         Effect.forkScoped
