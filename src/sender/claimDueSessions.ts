@@ -6,6 +6,8 @@ export interface ClaimedSession {
   readonly sessionId: string
   readonly memory: unknown
   readonly version: string
+  /** The lease this claim holds (exact text of the timestamp): its release must still find it. */
+  readonly leasedUntil: string
   /** Newest log position that marked the session due, when claimed. */
   readonly causedBy: string | null
   readonly session: unknown
@@ -24,7 +26,7 @@ export interface ClaimedSession {
 export const claimDueSessions = (limit: number, leaseSeconds: number) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const claimed = yield* sql<{ tenant: string; session_id: string; memory: unknown; version: string; caused_by: string | null }>`
+    const claimed = yield* sql<{ tenant: string; session_id: string; memory: unknown; version: string; caused_by: string | null; leased_until: string }>`
       with due as (
         select tenant, session_id from sender_sessions
         where due_at <= now() and (leased_until is null or leased_until <= now())
@@ -39,7 +41,8 @@ export const claimDueSessions = (limit: number, leaseSeconds: number) =>
           set leased_until = now() + make_interval(secs => ${leaseSeconds}), updated_at = now()
         from due
         where s.tenant = due.tenant and s.session_id = due.session_id
-        returning s.tenant, s.session_id, s.memory, s.version::text as version, s.caused_by::text as caused_by
+        returning s.tenant, s.session_id, s.memory, s.version::text as version, s.caused_by::text as caused_by,
+                  s.leased_until::text as leased_until
       )
       -- Asynchronous commit: a lease is worth no disk sync; after a PostgreSQL crash the
       -- sessions are simply due again.
@@ -61,6 +64,7 @@ export const claimDueSessions = (limit: number, leaseSeconds: number) =>
         sessionId: row.session_id,
         memory: row.memory,
         version: row.version,
+        leasedUntil: row.leased_until,
         causedBy: row.caused_by,
         session: loaded?.state ?? null,
         registrations: loaded?.registrations ?? null,

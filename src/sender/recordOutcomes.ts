@@ -88,6 +88,7 @@ export const recordOutcomes = (outcomes: ReadonlyArray<SessionOutcome>) =>
       session_id: claim.sessionId,
       memory,
       version: claim.version,
+      leased_until: claim.leasedUntil,
       settled_position: settled ? claim.causedBy : null,
       next_due: nextDueAt === null ? null : new Date(nextDueAt).toISOString(),
       planned_on: plannedOn
@@ -128,8 +129,10 @@ export const recordOutcomes = (outcomes: ReadonlyArray<SessionOutcome>) =>
               updated_at = now()
         from jsonb_to_recordset(${JSON.stringify(releases)}::jsonb)
           as x(tenant text, session_id text, memory jsonb, version bigint, settled_position bigint,
-               next_due timestamptz, planned_on bigint)
-        where s.tenant = x.tenant and s.session_id = x.session_id
+               next_due timestamptz, planned_on bigint, leased_until timestamptz)
+        -- Only our own lease: if it expired and another relay claimed the session, that
+        -- relay's lease and memory stand (the attempts above are recorded all the same).
+        where s.tenant = x.tenant and s.session_id = x.session_id and s.leased_until = x.leased_until
         returning s.due_at <= now() as due_now
       )
       select set_config('synchronous_commit', 'off', true) as commit_mode,

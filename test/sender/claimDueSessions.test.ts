@@ -65,4 +65,27 @@ layer(freshDatabaseLayer("claims"), { excludeTestServices: true })("claiming due
       expect(next?.sessionId).toBe("ses_busy") // marked again meanwhile: due at once after the release
       expect(next?.version).not.toBe(held?.version)
     }))
+
+  it.effect("a release after the lease expired and another claim took the session leaves the new holder's lease and memory", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`delete from sender_sessions`
+      yield* sql`insert into sender_sessions (tenant, session_id, due_at, version) values ('t3', 'ses_slow', now(), 1)`
+      const [slow] = yield* claimDueSessions(10, 30)
+      // The slow holder outlives its lease; another relay claims the session.
+      yield* sql`update sender_sessions set leased_until = now() - interval '1 second' where session_id = 'ses_slow'`
+      const [taken] = yield* claimDueSessions(10, 30)
+      expect(taken?.sessionId).toBe("ses_slow")
+      expect(taken?.leasedUntil).not.toBe(slow?.leasedUntil)
+
+      yield* recordOutcomes([{ claim: slow!, run: null, attempts: [], memory: { from: "slow" }, nextDueAt: null, settled: true, plannedOn: null }])
+      const [row] = yield* sql<{ leased: boolean; memory: unknown }>`
+        select leased_until > now() as leased, memory from sender_sessions where session_id = 'ses_slow'`
+      expect(row).toEqual({ leased: true, memory: {} })
+
+      yield* recordOutcomes([{ claim: taken!, run: null, attempts: [], memory: { from: "taker" }, nextDueAt: null, settled: true, plannedOn: null }])
+      const [released] = yield* sql<{ leased_until: string | null; memory: unknown }>`
+        select leased_until, memory from sender_sessions where session_id = 'ses_slow'`
+      expect(released).toEqual({ leased_until: null, memory: { from: "taker" } })
+    }))
 })
