@@ -31,6 +31,11 @@ const TICK_MS = 50
 const secret = "bench-e2e-secret-0123456789"
 const token = (s: number) => `ac${s.toString(16).padStart(62, "0")}`
 const sessionId = (s: number) => `ses_bench_${s}`
+// Extra sessions that run whole turns (busy, text, idle) during the warm-up, unmeasured, so the
+// relay's end path (fold, planner, payload, APNs) is warm when measured ends begin.
+const WARM_TURNS = 50
+const warmSessionId = (w: number) => `ses_warm_${w}`
+const warmToken = (w: number) => `be${w.toString(16).padStart(62, "0")}`
 
 const percentile = (values: Array<number>, p: number) => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -77,6 +82,8 @@ const main = async () => {
       await Promise.all(Array.from({ length: Math.min(50, SESSIONS - s) }, (_, i) =>
         post(relay.url, "/v1/activity/register", { secret, sessionID: sessionId(s + i), activityToken: token(s + i), apnsEnv: "sandbox" })))
     }
+    await Promise.all(Array.from({ length: WARM_TURNS }, (_, w) =>
+      post(relay.url, "/v1/activity/register", { secret, sessionID: warmSessionId(w), activityToken: warmToken(w), apnsEnv: "sandbox" })))
     await new Promise((r) => setTimeout(r, 1000))
     const baselineRss = rssKb(relay.pid())
 
@@ -143,6 +150,17 @@ const main = async () => {
       const batch: Array<Record<string, unknown>> = []
       const meta: Array<{ s: number; step: number; kind: "text" | "idle" }> = []
       const starting: Array<number> = []
+      // A warm-up turn every few ticks of the warm-up's second half.
+      const warmEvery = Math.max(1, Math.floor(warmupTicks / 2 / WARM_TURNS))
+      const warmTurn = (tick - Math.floor(warmupTicks / 2)) / warmEvery
+      if (!measured && Number.isInteger(warmTurn) && warmTurn >= 0 && warmTurn < WARM_TURNS) {
+        const w = warmSessionId(warmTurn)
+        batch.push(
+          { id: idFor(), type: "session.status", properties: { sessionID: w, status: { type: "busy" } } },
+          { id: idFor(), type: "message.part.updated", properties: { sessionID: w, part: { type: "text", messageID: "m", text: "warming up" } } },
+          { id: idFor(), type: "session.status", properties: { sessionID: w, status: { type: "idle" } } }
+        )
+      }
       const waiting = (s: number) => ended[s] || tick < startsAtTick[s]!
       for (let k = 0; k < perTick; k++) {
         // Round-robin over the sessions running, so the offered rate stays at RATE.
