@@ -214,8 +214,8 @@ const main = async () => {
     }
     const totalPushes = [...received.values()].reduce((n, list) => n + list.length, 0)
     // Never an older state after a newer one, nothing after the end.
-    const outOfOrder = [...received.values()].filter((list) =>
-      list.some((push, i) => i > 0 && (push.step < list[i - 1]!.step || list[i - 1]!.event === "end"))).length
+    const outOfOrder = [...received].filter(([, list]) =>
+      list.some((push, i) => i > 0 && (push.step < list[i - 1]!.step || list[i - 1]!.event === "end")))
     const missingEnds = Array.from({ length: SESSIONS }, (_, s) => s).filter((s) => ended[s] && !(received.get(token(s)) ?? []).some((p) => p.event === "end")).length
     const firstPushes = [...firstAcks].flatMap(([session, at]) => {
       const first = received.get(token(session))?.[0]
@@ -224,12 +224,11 @@ const main = async () => {
     console.log(STARTUP === "burst"
       ? `start-up : burst: ${SESSIONS} sessions busy within ${(SESSIONS / perTick * TICK_MS / 1000).toFixed(1)} s; ack -> first push p50 ${percentile(firstPushes, 50).toFixed(0)} ms, p99 ${percentile(firstPushes, 99).toFixed(0)} ms (n=${firstPushes.length})`
       : `start-up : staggered: sessions start at random over a ${WARMUP_SECONDS} s warm-up under load (not measured); ack -> first push p50 ${percentile(firstPushes, 50).toFixed(0)} ms, p99 ${percentile(firstPushes, 99).toFixed(0)} ms (n=${firstPushes.length})`)
-    for (const [tok, list] of received) {
-      if (list.some((push, i) => i > 0 && (push.step < list[i - 1]!.step || list[i - 1]!.event === "end")))
-        console.log(`ORDER ${tok.slice(-6)}: ${list.map((p) => `${p.event}:${p.step}@${(p.at - started).toFixed(0)}`).join(" ")}`)
+    for (const [tok, list] of outOfOrder) {
+      console.log(`out of order …${tok.slice(-6)}: ${list.map((p) => `${p.event}:${p.step}@${(p.at - started).toFixed(0)}`).join(" ")}`)
     }
     console.log(`load     : ${sent} events in ${loadSeconds.toFixed(1)} s = ${(sent / loadSeconds).toFixed(0)} events/s offered`)
-    console.log(`transitions (ack -> end push at the simulator): n=${transitions.length} p50 ${percentile(transitions, 50).toFixed(1)} ms, p99 ${percentile(transitions, 99).toFixed(1)} ms (target p99 <= 50 ms); missing ends ${missingEnds}; tokens that got an older state after a newer one ${outOfOrder}`)
+    console.log(`transitions (ack -> end push at the simulator): n=${transitions.length} p50 ${percentile(transitions, 50).toFixed(1)} ms, p99 ${percentile(transitions, 99).toFixed(1)} ms (target p99 <= 50 ms); missing ends ${missingEnds}; tokens that got an older state after a newer one ${outOfOrder.length}`)
     slowest.sort((a, b) => b.ms - a.ms)
     console.log(`slowest  : ${slowest.slice(0, 12).map((t) => `${t.ms.toFixed(0)} ms at ${t.ackedAt.toFixed(1)} s`).join(", ")}`)
     console.log(`throttled updates (ack -> first push showing it): n=${progress.length} p50 ${percentile(progress, 50).toFixed(0)} ms, p99 ${percentile(progress, 99).toFixed(0)} ms (bounded by the 10 s window)`)

@@ -1,4 +1,5 @@
 import { Data, Effect } from "effect"
+import { describeError } from "../errors/describeError.ts"
 
 /**
  * One POST of spooled items to the relay's `/v1/opencode/events`. The items are
@@ -39,7 +40,7 @@ export const postBatch = (target: RelayTarget, lines: ReadonlyArray<string>): Ef
       })
       text = await response.text()
     } catch (error) {
-      return PostResult.Unavailable({ reason: describe(error) })
+      return PostResult.Unavailable({ reason: describeError(error) })
     }
     let parsed: any = undefined
     try {
@@ -60,10 +61,3 @@ export const postBatch = (target: RelayTarget, lines: ReadonlyArray<string>): Ef
     return PostResult.Unavailable({ reason })
   })
 
-const describe = (error: unknown): string => {
-  if (error instanceof Error) {
-    const cause = (error as { cause?: unknown }).cause
-    return cause instanceof Error ? `${error.message}: ${cause.message}` : error.message
-  }
-  return String(error)
-}

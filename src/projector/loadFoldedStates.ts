@@ -10,9 +10,9 @@ export interface FoldedStates {
 }
 
 /**
- * Reads the stored states of some tenants and sessions in ONE statement (the
- * ones the projector does not remember). Every asked key gets an entry: a
- * missing row is `null`, so it is not asked for again.
+ * Reads the stored states of some tenants and sessions (the ones the projector
+ * does not remember), one statement for each kind asked for. Every asked key
+ * gets an entry: a missing row is `null`, so it is not asked for again.
  */
 export const loadFoldedStates = (
   tenants: ReadonlyArray<string>,
@@ -22,21 +22,21 @@ export const loadFoldedStates = (
     const found: FoldedStates = { tenants: new Map(), sessions: new Map() }
     for (const tenant of tenants) found.tenants.set(tenant, null)
     for (const { key } of sessions) found.sessions.set(key, null)
-    if (tenants.length === 0 && sessions.length === 0) return found
     const sql = yield* SqlClient.SqlClient
-    const rows = yield* sql<{ tenant: string; session_id: string | null; state: unknown }>`
-      select r.tenant, null::text as session_id, r.state
-      from tenant_registrations r
-      where r.tenant = any(${`{${tenants.map((t) => JSON.stringify(t)).join(",")}}`}::text[])
-      union all
-      select s.tenant, s.session_id, s.state
-      from session_states s
-      join jsonb_to_recordset(${JSON.stringify(sessions.map(({ sessionId, tenant }) => ({ tenant, session_id: sessionId })))}::jsonb)
-        as k(tenant text, session_id text)
-        on s.tenant = k.tenant and s.session_id = k.session_id`
-    for (const row of rows) {
-      if (row.session_id === null) found.tenants.set(row.tenant, row.state)
-      else found.sessions.set(FoldedStateCache.sessionKey(row.tenant, row.session_id), row.state)
+    if (tenants.length > 0) {
+      const rows = yield* sql<{ tenant: string; state: unknown }>`
+        select tenant, state from tenant_registrations
+        where tenant = any(${`{${tenants.map((t) => JSON.stringify(t)).join(",")}}`}::text[])`
+      for (const row of rows) found.tenants.set(row.tenant, row.state)
+    }
+    if (sessions.length > 0) {
+      const rows = yield* sql<{ tenant: string; session_id: string; state: unknown }>`
+        select s.tenant, s.session_id, s.state
+        from session_states s
+        join jsonb_to_recordset(${JSON.stringify(sessions.map(({ sessionId, tenant }) => ({ tenant, session_id: sessionId })))}::jsonb)
+          as k(tenant text, session_id text)
+          on s.tenant = k.tenant and s.session_id = k.session_id`
+      for (const row of rows) found.sessions.set(FoldedStateCache.sessionKey(row.tenant, row.session_id), row.state)
     }
     return found
   })

@@ -39,12 +39,16 @@ export const projectBatch = (
     const tenantsLoaded = yield* loadFoldedStates(missingTenants, [])
     for (const [tenant, state] of tenantsLoaded.tenants) cache.rememberTenant(tenant, state)
 
-    const before: StatesBefore = { tenant: (tenant) => cache.tenant(tenant), session: (key) => cache.session(key) }
-    const missingSessions = sessionsTouched(folds, events, before).filter(({ key }) => cache.session(key) === undefined)
+    const routing: StatesBefore = { tenant: (tenant) => cache.tenant(tenant), session: (key) => cache.session(key) }
+    const missingSessions = sessionsTouched(folds, events, routing).filter(({ key }) => cache.session(key) === undefined)
     const sessionsLoaded = yield* loadFoldedStates([], missingSessions)
     for (const [key, state] of sessionsLoaded.sessions) cache.rememberSession(key, state)
 
-    const folded = foldBatch(folds, events, before)
+    // What was just read is used as read, whatever the bounded cache has forgotten since.
+    const folded = foldBatch(folds, events, {
+      tenant: (tenant) => tenantsLoaded.tenants.get(tenant) ?? cache.tenant(tenant),
+      session: (key) => sessionsLoaded.sessions.get(key) ?? cache.session(key)
+    })
     yield* writeProjectedBatch(projector, from, to, folded, { markDue: options.markDue })
     for (const row of folded.sessions) cache.rememberSession(FoldedStateCache.sessionKey(row.tenant, row.session_id), row.state)
     for (const row of folded.tenants) cache.rememberTenant(row.tenant, row.state)

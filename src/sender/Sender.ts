@@ -1,7 +1,7 @@
-import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
-import { Cause, Chunk, Clock, Context, Duration, Effect, Layer, Option, Queue, Random, Stream } from "effect"
+import { Cause, Chunk, Clock, Duration, Effect, Layer, Option, Queue, Random, Stream } from "effect"
 import { TokenInvalidated } from "../../domain/PushlineEvent.ts"
+import { describeError } from "../errors/describeError.ts"
 import { appendEvents } from "../eventstore/appendEvents.ts"
 import { pushlineLogEvent } from "../http/PushlineEvents.ts"
 import { SENDER_CHANNEL } from "../projector/projectBatch.ts"
@@ -17,160 +17,136 @@ const POLL_INTERVAL = Duration.millis(200)
 const SESSION_CONCURRENCY = 64
 const MAX_RECORD_BATCH = 64
 
-/** "Failed to execute statement" says little; PostgreSQL's own message is in the cause. */
-const describeSqlError = (error: { readonly message: string; readonly cause?: unknown }) =>
-  error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message
-
 /**
  * The sender fiber: claims due sessions, asks the pure planner what to push,
  * sends, records every attempt, and stores what it learned. A session is
  * handled by one fiber at a time, so pushes to one token keep their order.
  */
-export class Sender extends Context.Tag("pushline/Sender")<Sender, {
-  /** Handles every session due now and records the outcomes (drives the sender by hand, without waiting for a wake). */
-  readonly runOnce: Effect.Effect<number>
-}>() {
-  static readonly layer = Layer.scoped(
-    Sender,
-    Effect.gen(function*() {
-      const sql = yield* PgClient.PgClient
-      const planner = yield* PushPlanner
-      const transport = yield* PushTransport
-      const wake = yield* Queue.sliding<void>(1)
+export const SenderLive = Layer.scopedDiscard(
+  Effect.gen(function*() {
+    const sql = yield* PgClient.PgClient
+    const planner = yield* PushPlanner
+    const transport = yield* PushTransport
+    const wake = yield* Queue.sliding<void>(1)
 
-      yield* sql.listen(SENDER_CHANNEL).pipe(
-        Stream.runForEach(() => Queue.offer(wake, undefined)),
-        Effect.catchAll((error) => Effect.logWarning("LISTEN for due sessions failed; polling only", error.message)),
-        Effect.forever,
-        Effect.forkScoped
-      )
-      const projector = yield* Effect.serviceOption(Projector)
-      if (Option.isSome(projector)) {
-        const subscription = yield* projector.value.projected.subscribe
-        yield* subscription.take.pipe(Effect.zipRight(Queue.offer(wake, undefined)), Effect.forever, Effect.forkScoped)
-      }
+    yield* sql.listen(SENDER_CHANNEL).pipe(
+      Stream.runForEach(() => Queue.offer(wake, undefined)),
+      Effect.catchAll((error) => Effect.logWarning("LISTEN for due sessions failed; polling only", error.message)),
+      Effect.forever,
+      Effect.forkScoped
+    )
+    const projector = yield* Effect.serviceOption(Projector)
+    if (Option.isSome(projector)) {
+      const subscription = yield* projector.value.projected.subscribe
+      yield* subscription.take.pipe(Effect.zipRight(Queue.offer(wake, undefined)), Effect.forever, Effect.forkScoped)
+    }
 
-      const handle = (claim: ClaimedSession) =>
-        Effect.gen(function*() {
-          const now = yield* Clock.currentTimeMillis
-          // No projected state yet (should not happen): look again shortly rather than settle.
-          if (claim.session === null || claim.session === undefined) {
-            const retryShortly: SessionOutcome = { claim, run: null, attempts: [], memory: claim.memory, nextDueAt: now + 200, settled: false, plannedOn: null }
-            return retryShortly
-          }
-          const plan = planner.plan({
-            tenant: claim.tenant,
-            sessionId: claim.sessionId,
-            session: claim.session,
-            registrations: claim.registrations,
-            memory: claim.memory,
-            now
-          })
-          let memory = plan.memory
-          let nextDueAt = plan.nextDueAt
-          const attempts: Array<Attempt> = []
-          // One at a time: pushes to one token keep their order.
-          for (const planned of plan.pushes) {
-            const attemptedAt = yield* Clock.currentTimeMillis
-            const result = yield* transport.send(planned.push)
-            attempts.push({ planned, result, attemptedAt })
-            if (result.outcome === "token-gone") {
-              const event = yield* pushlineLogEvent(
-                claim.tenant,
-                claim.sessionId,
-                new TokenInvalidated({
-                  token: planned.push.token,
-                  reason: result.reason ?? "Unregistered",
-                  invalidatedAt: result.invalidatedAt ?? now
-                }),
-                undefined
-              )
-              yield* appendEvents([event])
-            }
-            if (result.outcome === "misconfigured") {
-              yield* Effect.logError(
-                `APNs configuration problem: ${result.status} ${result.reason} (topic ${planned.push.topic}); not retried`
-              )
-            }
-            const jitter = yield* Random.next
-            // The throttle window runs from the run's clock, which the run records and replay
-            // re-creates; a retry's backoff runs from when the failure was known.
-            const settledAt = result.outcome === "retryable" ? yield* Clock.currentTimeMillis : now
-            const settled = planner.settle(memory, planned, result, settledAt, jitter)
-            memory = settled.memory
-            if (settled.nextDueAt !== null) nextDueAt = nextDueAt === null ? settled.nextDueAt : Math.min(nextDueAt, settled.nextDueAt)
-          }
-          const run = plan.decisions.length === 0
-            ? null
-            : { sessionPosition: plan.sessionPosition, plannedAt: now, settings: planner.settings, decisions: plan.decisions }
-          const handled: SessionOutcome = { claim, run, attempts, memory, nextDueAt, settled: true, plannedOn: plan.sessionPosition }
-          return handled
-        }).pipe(
-          Effect.catchAllCause((cause) =>
-            Effect.logWarning(`sender: session ${claim.sessionId} failed; its lease expires and it is retried`, cause).pipe(
-              Effect.as(null)
+    const handle = (claim: ClaimedSession) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        // No projected state yet (should not happen): look again shortly rather than settle.
+        if (claim.session === null || claim.session === undefined) {
+          const retryShortly: SessionOutcome = { claim, run: null, attempts: [], memory: claim.memory, nextDueAt: now + 200, settled: false, plannedOn: null }
+          return retryShortly
+        }
+        const plan = planner.plan({
+          tenant: claim.tenant,
+          sessionId: claim.sessionId,
+          session: claim.session,
+          registrations: claim.registrations,
+          memory: claim.memory,
+          now
+        })
+        let memory = plan.memory
+        let nextDueAt = plan.nextDueAt
+        const attempts: Array<Attempt> = []
+        // One at a time: pushes to one token keep their order.
+        for (const planned of plan.pushes) {
+          const attemptedAt = yield* Clock.currentTimeMillis
+          const result = yield* transport.send(planned.push)
+          attempts.push({ planned, result, attemptedAt })
+          if (result.outcome === "token-gone") {
+            const event = yield* pushlineLogEvent(
+              claim.tenant,
+              claim.sessionId,
+              new TokenInvalidated({
+                token: planned.push.token,
+                reason: result.reason ?? "Unregistered",
+                invalidatedAt: result.invalidatedAt ?? now
+              }),
+              undefined
             )
-          )
-        )
-
-      /** Every session due now, page by page; a short page took them all. */
-      const claimPages = Stream.paginateEffect(undefined, () =>
-        Effect.map(claimDueSessions(CLAIM_LIMIT, LEASE_SECONDS), (claims) =>
-          [claims, claims.length === CLAIM_LIMIT ? Option.some(undefined) : Option.none()] as const)
-      )
-
-      /** Handles claimed sessions as slots free up, so one slow APNs answer holds up only its own session. */
-      const handleAll = <E, R>(claims: Stream.Stream<ReadonlyArray<ClaimedSession>, E, R>) =>
-        claims.pipe(
-          Stream.flattenIterables,
-          Stream.mapEffect(handle, { concurrency: SESSION_CONCURRENCY, unordered: true }),
-          Stream.filter((outcome): outcome is SessionOutcome => outcome !== null)
-        )
-
-      const record = (outcomes: ReadonlyArray<SessionOutcome>) =>
-        recordOutcomes(outcomes).pipe(
-          // Released due now (their state moved on while they were handled): claim again.
-          Effect.tap((dueNow) => (dueNow > 0 ? Queue.offer(wake, undefined) : Effect.void)),
-          Effect.as(outcomes.length),
-          Effect.catchAll((error) =>
-            Effect.logWarning("sender: could not record outcomes; their leases expire and they are retried", error.message).pipe(
-              Effect.as(0)
+            yield* appendEvents([event])
+          }
+          if (result.outcome === "misconfigured") {
+            yield* Effect.logError(
+              `APNs configuration problem: ${result.status} ${result.reason} (topic ${planned.push.topic}); not retried`
             )
-          )
-        )
-
-      const runOnce = handleAll(claimPages).pipe(
-        Stream.runCollect,
-        Effect.flatMap((outcomes) => record(Chunk.toReadonlyArray(outcomes))),
-        Effect.catchAll((error) => Effect.logWarning("sender: database unavailable", error.message).pipe(Effect.as(0)))
-      )
-
-      // In the background the sender is one continuous pipeline: a wake claims at once,
-      // even while earlier sessions are still being sent or recorded, so a transition
-      // never waits for another session's APNs answer or bookkeeping. Outcomes are
-      // recorded by one fiber, all that finished since its last statement together
-      // (their leases hold meanwhile): batches grow with the load, without a timer.
-      const finished = yield* Queue.unbounded<SessionOutcome>()
-      yield* Queue.takeBetween(finished, 1, MAX_RECORD_BATCH).pipe(
-        Effect.flatMap((outcomes) => record(Chunk.toReadonlyArray(outcomes))),
-        Effect.forever,
-        Effect.forkScoped
-      )
-      yield* Queue.offer(wake, undefined).pipe(Effect.delay(POLL_INTERVAL), Effect.forever, Effect.forkScoped)
-      yield* handleAll(Stream.fromQueue(wake).pipe(Stream.flatMap(() => claimPages))).pipe(
-        Stream.runForEach((outcome) => Queue.offer(finished, outcome)),
-        // A database error (it is down, or restarting): one line, then try again. A defect
-        // (a bug) is logged whole.
+          }
+          const jitter = yield* Random.next
+          // The throttle window runs from the run's clock, which the run records and replay
+          // re-creates; a retry's backoff runs from when the failure was known.
+          const settledAt = result.outcome === "retryable" ? yield* Clock.currentTimeMillis : now
+          const settled = planner.settle(memory, planned, result, settledAt, jitter)
+          memory = settled.memory
+          if (settled.nextDueAt !== null) nextDueAt = nextDueAt === null ? settled.nextDueAt : Math.min(nextDueAt, settled.nextDueAt)
+        }
+        const run = plan.decisions.length === 0
+          ? null
+          : { sessionPosition: plan.sessionPosition, plannedAt: now, settings: planner.settings, decisions: plan.decisions }
+        const handled: SessionOutcome = { claim, run, attempts, memory, nextDueAt, settled: true, plannedOn: plan.sessionPosition }
+        return handled
+      }).pipe(
         Effect.catchAllCause((cause) =>
-          Option.match(Cause.failureOption(cause), {
-            onNone: () => Effect.logError("sender: stopped by a defect; restarting", cause),
-            onSome: (error) => Effect.logWarning(`sender: database unavailable (${describeSqlError(error)}); retrying`)
-          }).pipe(Effect.zipRight(Effect.sleep(POLL_INTERVAL)))
-        ),
-        Effect.forever,
-        Effect.forkScoped
+          Effect.logWarning(`sender: session ${claim.sessionId} failed; its lease expires and it is retried`, cause).pipe(
+            Effect.as(null)
+          )
+        )
       )
-      return { runOnce: Effect.provideService(runOnce, PgClient.PgClient, sql).pipe(Effect.provideService(SqlClient.SqlClient, sql)) }
-    })
-  )
-}
+
+    /** Every session due now, page by page; a short page took them all. */
+    const claimPages = Stream.paginateEffect(undefined, () =>
+      Effect.map(claimDueSessions(CLAIM_LIMIT, LEASE_SECONDS), (claims) =>
+        [claims, claims.length === CLAIM_LIMIT ? Option.some(undefined) : Option.none()] as const)
+    )
+
+    const record = (outcomes: ReadonlyArray<SessionOutcome>) =>
+      recordOutcomes(outcomes).pipe(
+        // Released due now (their state moved on while they were handled): claim again.
+        Effect.flatMap((dueNow) => (dueNow > 0 ? Queue.offer(wake, undefined) : Effect.void)),
+        Effect.catchAll((error) =>
+          Effect.logWarning("sender: could not record outcomes; their leases expire and they are retried", error.message)
+        )
+      )
+
+    // In the background the sender is one continuous pipeline: a wake claims at once,
+    // even while earlier sessions are still being sent or recorded, so a transition
+    // never waits for another session's APNs answer or bookkeeping. Outcomes are
+    // recorded by one fiber, all that finished since its last statement together
+    // (their leases hold meanwhile): batches grow with the load, without a timer.
+    const finished = yield* Queue.unbounded<SessionOutcome>()
+    yield* Queue.takeBetween(finished, 1, MAX_RECORD_BATCH).pipe(
+      Effect.flatMap((outcomes) => record(Chunk.toReadonlyArray(outcomes))),
+      Effect.forever,
+      Effect.forkScoped
+    )
+    yield* Queue.offer(wake, undefined).pipe(Effect.delay(POLL_INTERVAL), Effect.forever, Effect.forkScoped)
+    yield* Stream.fromQueue(wake).pipe(
+      Stream.flatMap(() => claimPages),
+      Stream.flattenIterables,
+      // Sessions are handled as slots free up, so one slow APNs answer holds up only its own.
+      Stream.mapEffect(handle, { concurrency: SESSION_CONCURRENCY, unordered: true }),
+      Stream.runForEach((outcome) => (outcome === null ? Effect.void : Queue.offer(finished, outcome))),
+      // A database error (it is down, or restarting): one line, then try again. A defect
+      // (a bug) is logged whole.
+      Effect.catchAllCause((cause) =>
+        Option.match(Cause.failureOption(cause), {
+          onNone: () => Effect.logError("sender: stopped by a defect; restarting", cause),
+          onSome: (error) => Effect.logWarning(`sender: database unavailable (${describeError(error)}); retrying`)
+        }).pipe(Effect.zipRight(Effect.sleep(POLL_INTERVAL)))
+      ),
+      Effect.forever,
+      Effect.forkScoped
+    )
+  })
+)

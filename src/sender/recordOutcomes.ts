@@ -38,9 +38,10 @@ export interface SessionOutcome {
  * when the session is next due; if the state moved on meanwhile (the projector
  * marked the session again, or a change it paces landed), it stays due now.
  * One statement for many sessions: on a loaded relay, statements, not rows,
- * are what costs. Returns how many released sessions are due now (their state
- * moved on while they were handled), so the sender knows to claim again. A session is in at most one outcome: its lease holds until
- * this records it.
+ * are what costs. A session is in at most one outcome: its lease holds until
+ * this records it, and a release applies only to the lease its claim took.
+ * Returns how many released sessions are due now (their state moved on while
+ * they were handled), so the sender knows to claim again.
  *
  * Committed asynchronously (`synchronous_commit = off`): this is bookkeeping
  * about pushes already sent, and waiting for the WAL flush would put a disk

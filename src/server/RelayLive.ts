@@ -10,7 +10,7 @@ import { Projector } from "../projector/Projector.ts"
 import { ProjectionFoldsLive } from "../projector/ProjectionFoldsLive.ts"
 import { ApnsTransportLive } from "../sender/ApnsTransport.ts"
 import { PushPlannerLive } from "../sender/PushPlannerLive.ts"
-import { Sender } from "../sender/Sender.ts"
+import { SenderLive } from "../sender/Sender.ts"
 
 const ApnsDescriptionLive = Layer.effect(ApnsDescription, Effect.map(ApnsClient, (client) => client.description))
 
@@ -28,7 +28,7 @@ export const PlannerLive = Layer.unwrapEffect(
 )
 
 /** The pipeline after the log: projector folds, sender pushes. */
-export const PipelineLive = Sender.layer.pipe(
+export const PipelineLive = SenderLive.pipe(
   Layer.provideMerge(Projector.layer),
   Layer.provide(ProjectionFoldsLive),
   Layer.provide(PlannerLive),

@@ -3,9 +3,22 @@ import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { Checkpoint } from "../../src/eventstore/readAfter.ts"
 import { writeProjectedBatch } from "../../src/projector/writeProjectedBatch.ts"
-import { claimDueSessions } from "../../src/sender/claimDueSessions.ts"
+import { claimDueSessions, type ClaimedSession } from "../../src/sender/claimDueSessions.ts"
 import { recordOutcomes, type SessionOutcome } from "../../src/sender/recordOutcomes.ts"
 import { freshDatabaseLayer } from "../support/database.ts"
+
+/** The sender finished with `claim`: nothing sent, next due as given. */
+const handled = (claim: ClaimedSession, fields: Partial<SessionOutcome> = {}): SessionOutcome => ({
+  claim, run: null, attempts: [], memory: {}, nextDueAt: null, settled: true, plannedOn: null, ...fields
+})
+
+/** The only session in sender_sessions, due now. */
+const onlyDue = (tenant: string, sessionId: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.zipRight(
+      sql`delete from sender_sessions`,
+      sql`insert into sender_sessions (tenant, session_id, due_at, version) values (${tenant}, ${sessionId}, now(), 1)`
+    ))
 
 // A database of its own: claims take any due session.
 layer(freshDatabaseLayer("claims"), { excludeTestServices: true })("claiming due sessions", (it) => {
@@ -25,10 +38,8 @@ layer(freshDatabaseLayer("claims"), { excludeTestServices: true })("claiming due
       expect(second.map((c) => c.sessionId)).toEqual(["ses_progress_new"]) // not the one due in an hour
       expect(yield* claimDueSessions(10, 30)).toEqual([]) // leased
 
-      const handled = (claim: (typeof first)[number]): SessionOutcome => ({
-        claim, run: null, attempts: [], memory: {}, nextDueAt: Date.now() - 1000, settled: true, plannedOn: null
-      })
-      yield* recordOutcomes([handled(first[0]!), handled(first[1]!)])
+      const dueAgain = { nextDueAt: Date.now() - 1000 }
+      yield* recordOutcomes([handled(first[0]!, dueAgain), handled(first[1]!, dueAgain)])
       const rows = yield* sql<{ session_id: string; claim_priority: number }>`
         select session_id, claim_priority from sender_sessions where session_id in ('ses_end', 'ses_progress_old') order by session_id`
       expect(rows).toEqual([{ session_id: "ses_end", claim_priority: 0 }, { session_id: "ses_progress_old", claim_priority: 0 }])
@@ -38,7 +49,7 @@ layer(freshDatabaseLayer("claims"), { excludeTestServices: true })("claiming due
       const [again] = yield* claimDueSessions(1, 30)
       expect(again?.sessionId).toBe("ses_end")
       yield* sql`update sender_sessions set version = version + 1 where session_id = 'ses_end'`
-      yield* recordOutcomes([handled(again!)])
+      yield* recordOutcomes([handled(again!, dueAgain)])
       const [kept] = yield* sql<{ claim_priority: number; due: boolean }>`
         select claim_priority, due_at <= now() as due from sender_sessions where session_id = 'ses_end'`
       expect(kept).toEqual({ claim_priority: 1, due: true })
@@ -46,9 +57,7 @@ layer(freshDatabaseLayer("claims"), { excludeTestServices: true })("claiming due
 
   it.effect("a session being handled is not claimed again when a transition lands, only after its release", () =>
     Effect.gen(function*() {
-      const sql = yield* SqlClient.SqlClient
-      yield* sql`delete from sender_sessions`
-      yield* sql`insert into sender_sessions (tenant, session_id, due_at, version) values ('t2', 'ses_busy', now(), 1)`
+      yield* onlyDue("t2", "ses_busy")
       const [held] = yield* claimDueSessions(10, 30)
       expect(held?.sessionId).toBe("ses_busy")
 
@@ -60,7 +69,7 @@ layer(freshDatabaseLayer("claims"), { excludeTestServices: true })("claiming due
       // Two handlers of one session could deliver its pushes out of order.
       expect(yield* claimDueSessions(10, 30)).toEqual([])
 
-      yield* recordOutcomes([{ claim: held!, run: null, attempts: [], memory: {}, nextDueAt: null, settled: true, plannedOn: "1" }])
+      yield* recordOutcomes([handled(held!, { plannedOn: "1" })])
       const [next] = yield* claimDueSessions(10, 30)
       expect(next?.sessionId).toBe("ses_busy") // marked again meanwhile: due at once after the release
       expect(next?.version).not.toBe(held?.version)
@@ -69,8 +78,7 @@ layer(freshDatabaseLayer("claims"), { excludeTestServices: true })("claiming due
   it.effect("a release after the lease expired and another claim took the session leaves the new holder's lease and memory", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
-      yield* sql`delete from sender_sessions`
-      yield* sql`insert into sender_sessions (tenant, session_id, due_at, version) values ('t3', 'ses_slow', now(), 1)`
+      yield* onlyDue("t3", "ses_slow")
       const [slow] = yield* claimDueSessions(10, 30)
       // The slow holder outlives its lease; another relay claims the session.
       yield* sql`update sender_sessions set leased_until = now() - interval '1 second' where session_id = 'ses_slow'`
@@ -78,12 +86,12 @@ layer(freshDatabaseLayer("claims"), { excludeTestServices: true })("claiming due
       expect(taken?.sessionId).toBe("ses_slow")
       expect(taken?.leasedUntil).not.toBe(slow?.leasedUntil)
 
-      yield* recordOutcomes([{ claim: slow!, run: null, attempts: [], memory: { from: "slow" }, nextDueAt: null, settled: true, plannedOn: null }])
+      yield* recordOutcomes([handled(slow!, { memory: { from: "slow" } })])
       const [row] = yield* sql<{ leased: boolean; memory: unknown }>`
         select leased_until > now() as leased, memory from sender_sessions where session_id = 'ses_slow'`
       expect(row).toEqual({ leased: true, memory: {} })
 
-      yield* recordOutcomes([{ claim: taken!, run: null, attempts: [], memory: { from: "taker" }, nextDueAt: null, settled: true, plannedOn: null }])
+      yield* recordOutcomes([handled(taken!, { memory: { from: "taker" } })])
       const [released] = yield* sql<{ leased_until: string | null; memory: unknown }>`
         select leased_until, memory from sender_sessions where session_id = 'ses_slow'`
       expect(released).toEqual({ leased_until: null, memory: { from: "taker" } })
