@@ -3,12 +3,15 @@
  * loopback, HTTP/2 over TLS) with Pushline's client, apns2 and @parse/node-apn,
  * the same number of connections each, the same concurrency. Prints pushes/s,
  * p50/p99 latency and the ratios against the faster library (target >= 1.5x).
+ * Last comes the node:http2 floor: a bare stream per push, the most any client on
+ * node:http2 can do on this machine, to show where the remaining cost lives.
  *
  *   npm run bench:apns                  # 50k pushes, 2 connections, 500 in flight
  *   PUSHES=20000 CONNECTIONS=1 INFLIGHT=200 npm run bench:apns
  */
 import { Effect } from "effect"
 import * as fs from "node:fs"
+import * as http2 from "node:http2"
 import * as https from "node:https"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -16,6 +19,7 @@ import { spawn } from "node:child_process"
 import { createRequire } from "node:module"
 import { ApnsClient } from "../src/apns/ApnsClient.ts"
 import { importApnsKey } from "../src/apns/ApnsConfig.ts"
+import { signProviderToken } from "../src/apns/ProviderToken.ts"
 import { freePort } from "../test/support/relay.ts"
 
 const PUSHES = Number(process.env.PUSHES ?? 50_000)
@@ -120,6 +124,38 @@ const pushlineRun = (port: number, keyPem: string, caPem: string, count: number)
     )
   )
 
+/**
+ * Not a client: the least node:http2 itself costs per push (a stream per push on
+ * CONNECTIONS sessions, no queue, no timeouts, no classification, no Effect), driven
+ * like the libraries. It is the ceiling any client on node:http2 can reach here.
+ */
+const floorRun = async (port: number, keyPem: string, caPem: string, count: number) => {
+  const privateKey = await Effect.runPromise(Effect.orDie(importApnsKey(keyPem, "APNS_PRIVATE_KEY")))
+  const jwt = await Effect.runPromise(signProviderToken({ teamId: "SIMTEAM001", keyId: "SIMKEY0001", privateKey }, Date.now()))
+  const sessions = Array.from({ length: CONNECTIONS }, () => http2.connect(`https://127.0.0.1:${port}`, { ca: caPem }))
+  await Promise.all(sessions.map((session) => new Promise((resolve) => session.once("remoteSettings", resolve))))
+  const send = (i: number) =>
+    new Promise<boolean>((resolve) => {
+      const stream = sessions[i % CONNECTIONS]!.request({
+        ":method": "POST",
+        ":path": `/3/device/${token(i)}`,
+        authorization: `bearer ${jwt}`,
+        "apns-push-type": "alert",
+        "apns-topic": TOPIC,
+        "apns-priority": "10"
+      })
+      let ok = false
+      stream.on("response", (headers) => (ok = headers[":status"] === 200))
+      stream.on("data", () => {})
+      stream.on("close", () => resolve(ok))
+      stream.end(JSON.stringify(payload(i)))
+    })
+  await drive("warm-up", 2000, send)
+  const figures = await drive("node:http2 floor", count, send)
+  sessions.forEach((session) => session.close())
+  return figures
+}
+
 const apns2Run = async (port: number, keyPem: string, caPem: string, count: number) => {
   const { ApnsClient: Apns2, Notification } = await import("apns2")
   const { Pool } = require(require.resolve("undici", { paths: [path.dirname(require.resolve("apns2"))] })) as typeof import("undici")
@@ -209,6 +245,7 @@ const main = async () => {
     if (process.env.ONLY !== "pushline") {
       await measured(() => apns2Run(sim.port, sim.keyPem, sim.caPem, PUSHES))
       await measured(() => nodeApnRun(sim.port, sim.keyPem, sim.caPem, PUSHES))
+      await measured(() => floorRun(sim.port, sim.keyPem, sim.caPem, PUSHES))
     }
     for (const r of results) {
       console.log(
@@ -218,8 +255,10 @@ const main = async () => {
     }
     const ours = results[0]!
     if (results.length === 1) return
-    const fastest = results.slice(1).reduce((a, b) => (a.rate >= b.rate ? a : b))
+    const fastest = results.slice(1, 3).reduce((a, b) => (a.rate >= b.rate ? a : b))
+    const floor = results[3]!
     console.log(`ratio pushline / ${fastest.name} (the faster library): ${(ours.rate / fastest.rate).toFixed(2)}x (target >= 1.5x)`)
+    console.log(`ratio node:http2 floor / ${fastest.name}: ${(floor.rate / fastest.rate).toFixed(2)}x; pushline reaches ${(100 * ours.rate / floor.rate).toFixed(0)}% of the floor`)
   } finally {
     sim.child.kill("SIGTERM")
     fs.rmSync(dir, { recursive: true, force: true })
