@@ -19,7 +19,7 @@ import * as path from "node:path"
 import pg from "pg"
 import { ApnsSimulator } from "../src/apns/simulator/ApnsSimulator.ts"
 import { generateSigningKey } from "../src/apns/simulator/localKeys.ts"
-import { startCluster } from "../src/db/EmbeddedPostgres.ts"
+import { clusterDir, startCluster } from "../src/db/EmbeddedPostgres.ts"
 import { startRelayProcess } from "../test/support/relay.ts"
 
 const SESSIONS = Number(process.env.SESSIONS ?? 1000)
@@ -48,6 +48,21 @@ const rssKb = (pid: number) => {
   } catch {
     return Number.NaN
   }
+}
+
+/** CPU seconds (user + system) of the processes whose pid or parent pid is `root` (Linux). */
+const treeCpuSeconds = (root: number) => {
+  let ticks = 0
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const fields = fs.readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1]!.split(" ")
+      if (Number(entry) === root || Number(fields[1]) === root) ticks += Number(fields[11]) + Number(fields[12])
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks / 100
 }
 
 const post = async (url: string, pathName: string, body: unknown, headers: Record<string, string> = {}) => {
@@ -143,9 +158,15 @@ const main = async () => {
     const acks: Array<{ s: number; step: number; at: number; kind: "text" | "idle" }> = []
     let sent = 0
     let started = performance.now()
+    // Who uses the 2 cores while measured: the relay, PostgreSQL, and this process (load + simulator).
+    const postmaster = Number(fs.readFileSync(path.join(clusterDir(cluster.cluster.dataDir), "postmaster.pid"), "utf8").split("\n")[0])
+    let cpuAtStart = { relay: 0, postgres: 0, bench: process.cpuUsage() }
     for (let tick = 0; tick < warmupTicks + ticks; tick++) {
       const tickStart = performance.now()
-      if (tick === warmupTicks) started = tickStart
+      if (tick === warmupTicks) {
+        started = tickStart
+        cpuAtStart = { relay: treeCpuSeconds(relay.pid()), postgres: treeCpuSeconds(postmaster), bench: process.cpuUsage() }
+      }
       const measured = tick >= warmupTicks
       const batch: Array<Record<string, unknown>> = []
       const meta: Array<{ s: number; step: number; kind: "text" | "idle" }> = []
@@ -193,6 +214,12 @@ const main = async () => {
       if (wait > 0) await new Promise((r) => setTimeout(r, wait))
     }
     const loadSeconds = (performance.now() - started) / 1000
+    const benchCpu = process.cpuUsage(cpuAtStart.bench)
+    const cpu = {
+      relay: treeCpuSeconds(relay.pid()) - cpuAtStart.relay,
+      postgres: treeCpuSeconds(postmaster) - cpuAtStart.postgres,
+      bench: (benchCpu.user + benchCpu.system) / 1e6
+    }
     await new Promise((r) => setTimeout(r, 12_000)) // trailing pushes of the last throttle windows
 
     const transitions: Array<number> = []
@@ -251,6 +278,8 @@ const main = async () => {
     const planned = rows.map((row) => Number(row.planned))
     const attempted = rows.map((row) => Number(row.attempted))
     console.log(`stages   : ingest commit -> sender run p50 ${percentile(planned, 50).toFixed(1)} ms, p99 ${percentile(planned, 99).toFixed(1)} ms; run -> APNs attempt p50 ${percentile(attempted, 50).toFixed(1)} ms, p99 ${percentile(attempted, 99).toFixed(1)} ms`)
+    const share = (seconds: number) => `${seconds.toFixed(1)} s (${((100 * seconds) / loadSeconds).toFixed(0)}% of a core)`
+    console.log(`cpu      : while measured, relay ${share(cpu.relay)}, PostgreSQL ${share(cpu.postgres)}, this process (load and simulator) ${share(cpu.bench)}`)
     console.log(`memory   : relay RSS ${(baselineRss / 1024).toFixed(0)} MiB idle, ${(peakRss / 1024).toFixed(0)} MiB peak = ${(((peakRss - baselineRss) * 1024) / SESSIONS).toFixed(0)} bytes per active session`)
   } finally {
     // RELAY_LOG=file keeps the relay's output (e.g. with RELAY_NODE_ARGS=--trace-gc).
