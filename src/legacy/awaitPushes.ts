@@ -17,7 +17,7 @@ export const awaitPushes = (tenant: string, sessionId: string, position: bigint,
         select
           coalesce((select settled_position >= ${pos}::bigint and (due_at is null or due_at > now() + interval '1 second')
                     from sender_sessions where tenant = ${tenant} and session_id = ${sessionId}), false) as settled,
-          coalesce((select not applied from event_outcomes where position = ${pos}::bigint), false) as ignored,
+          coalesce((select not applied from event_results where position = ${pos}::bigint), false) as ignored,
           (select count(*)::int from deliveries where tenant = ${tenant} and caused_by = ${pos}::bigint) as attempts`
       const now = yield* Clock.currentTimeMillis
       const row = rows[0]

@@ -22,6 +22,8 @@ const LOCK_CHECK_INTERVAL_MS = 1_000
  */
 export class Projector extends Context.Tag("pushline/Projector")<Projector, {
   readonly projected: PubSub.PubSub<ReadonlyArray<{ readonly tenant: string; readonly sessionId: string }>>
+  /** The payload of this projector's NOTIFY to senders: its own process's sender skips it, `projected` told it already. */
+  readonly instanceId: string
 }>() {
   static readonly layer = Layer.scoped(
     Projector,
@@ -29,6 +31,7 @@ export class Projector extends Context.Tag("pushline/Projector")<Projector, {
       const sql = yield* PgClient.PgClient
       const projected = yield* PubSub.unbounded<ReadonlyArray<{ readonly tenant: string; readonly sessionId: string }>>()
       const wake = yield* Queue.sliding<void>(1)
+      const instanceId = `projector-${crypto.randomUUID()}`
 
       yield* sql.listen(EVENTS_CHANNEL).pipe(
         Stream.runForEach(() => Queue.offer(wake, undefined)),
@@ -53,7 +56,8 @@ export class Projector extends Context.Tag("pushline/Projector")<Projector, {
             if (batch.events.length > 0) {
               const result = yield* projectBatch(SESSIONS_PROJECTOR, checkpoint, batch.checkpoint, batch.events, {
                 markDue: true,
-                cache
+                cache,
+                projectedBy: instanceId
               })
               checkpoint = batch.checkpoint
               if (result.changedSessions.length > 0) yield* PubSub.publish(projected, result.changedSessions)
@@ -88,7 +92,7 @@ export class Projector extends Context.Tag("pushline/Projector")<Projector, {
         Effect.forever,
         Effect.forkScoped
       )
-      return { projected }
+      return { projected, instanceId }
     })
   )
 }

@@ -36,8 +36,9 @@ export const sessionsTouched = (folds: ProjectionFoldsShape, events: ReadonlyArr
 }
 
 /**
- * Folds a batch over the states before it (pure): the new states, what each
- * event did (applied, or ignored with the reason), the timeline's steps and
+ * Folds a batch over the states before it (pure): the new states, the
+ * timeline's steps (what each event did to each session it reached), what
+ * each event did where its steps do not already say it (see `outcomes`), and
  * which changed sessions the throttle paces.
  */
 export const foldBatch = (folds: ProjectionFoldsShape, events: ReadonlyArray<LoggedEvent>, before: StatesBefore): FoldedBatch => {
@@ -53,7 +54,9 @@ export const foldBatch = (folds: ProjectionFoldsShape, events: ReadonlyArray<Log
   for (const event of events) {
     let applied = false
     const reasons: Array<string> = []
-    if (folds.touchesRegistrations(event)) {
+    const stepsBefore = steps.length
+    const touchesRegistrations = folds.touchesRegistrations(event)
+    if (touchesRegistrations) {
       const result = folds.applyRegistrations(tenantOf(event.tenant), event)
       tenants.set(event.tenant, result.state)
       if (result.applied) {
@@ -83,13 +86,20 @@ export const foldBatch = (folds: ProjectionFoldsShape, events: ReadonlyArray<Log
         changedSessions.set(key, { tenant: event.tenant, sessionId, position: event.position, urgent, first })
       } else if (result.reason !== null) reasons.push(result.reason)
     }
-    outcomes.push({
-      position: event.position.toString(),
-      tenant: event.tenant,
-      session_id: event.sessionId,
-      applied,
-      reason: applied ? null : (reasons[0] ?? "no projection uses this event")
-    })
+    // Most events reach only their own session: that one step already says what the event
+    // did, and a copy in event_outcomes would be a third of the rows each batch writes.
+    const only = steps.length === stepsBefore + 1 ? steps[stepsBefore]! : undefined
+    const toldByItsStep = !touchesRegistrations && only !== undefined && only.session_id === event.sessionId &&
+      (only.applied || only.reason !== null)
+    if (!toldByItsStep) {
+      outcomes.push({
+        position: event.position.toString(),
+        tenant: event.tenant,
+        session_id: event.sessionId,
+        applied,
+        reason: applied ? null : (reasons[0] ?? "no projection uses this event")
+      })
+    }
   }
 
   const sessionRows: Array<SessionStateRow> = [...changedSessions.entries()].map(([key, change]) => ({

@@ -29,7 +29,12 @@ export const projectBatch = (
   from: Checkpoint,
   to: Checkpoint,
   events: ReadonlyArray<LoggedEvent>,
-  options: { readonly markDue: boolean; readonly cache?: FoldedStateCache | undefined }
+  options: {
+    readonly markDue: boolean
+    readonly cache?: FoldedStateCache | undefined
+    /** Payload of the NOTIFY that wakes senders (see writeProjectedBatch). */
+    readonly projectedBy?: string | undefined
+  }
 ) =>
   Effect.gen(function*() {
     const folds = yield* ProjectionFolds
@@ -49,7 +54,7 @@ export const projectBatch = (
       tenant: (tenant) => tenantsLoaded.tenants.get(tenant) ?? cache.tenant(tenant),
       session: (key) => sessionsLoaded.sessions.get(key) ?? cache.session(key)
     })
-    yield* writeProjectedBatch(projector, from, to, folded, { markDue: options.markDue })
+    yield* writeProjectedBatch(projector, from, to, folded, { markDue: options.markDue, projectedBy: options.projectedBy })
     for (const row of folded.sessions) cache.rememberSession(FoldedStateCache.sessionKey(row.tenant, row.session_id), row.state)
     for (const row of folded.tenants) cache.rememberTenant(row.tenant, row.state)
     return { events: events.length, changedSessions: folded.changedSessions } satisfies ProjectedBatch

@@ -43,6 +43,12 @@ export interface StepRow {
 export interface ProjectedWrites {
   readonly sessions: ReadonlyArray<SessionStateRow>
   readonly tenants: ReadonlyArray<TenantStateRow>
+  /**
+   * What an event did, for the events whose steps do not say it: no step (a registration,
+   * an event no fold uses), several, one on another session (a subagent's event on its
+   * root), or a registration besides. The view `event_results` gives every folded event
+   * one row either way.
+   */
   readonly outcomes: ReadonlyArray<OutcomeRow>
   readonly steps: ReadonlyArray<StepRow>
 }
@@ -70,12 +76,16 @@ export const writeProjectedBatch = (
   from: Checkpoint,
   to: Checkpoint,
   writes: ProjectedWrites,
-  options: { readonly markDue: boolean }
+  options: {
+    readonly markDue: boolean
+    /** The NOTIFY's payload: who projected, so that relay's own sender, already woken in process, can skip it. */
+    readonly projectedBy?: string | undefined
+  }
 ) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const due = options.markDue ? writes.sessions.map(({ claim_priority, last_position, session_id, tenant, urgent }) => ({ tenant, session_id, last_position, urgent, claim_priority })) : []
-    const notify = due.length > 0 ? sql`, pg_notify(${SENDER_CHANNEL}, 'due') as notified` : sql``
+    const notify = due.length > 0 ? sql`, pg_notify(${SENDER_CHANNEL}, ${options.projectedBy ?? "due"}) as notified` : sql``
     const rows = yield* sql<{ fenced: number; commit_mode: string }>`
       with cp as (
         insert into projector_checkpoints (projector, transaction_id, position)

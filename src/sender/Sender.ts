@@ -29,13 +29,16 @@ export const SenderLive = Layer.scopedDiscard(
     const transport = yield* PushTransport
     const wake = yield* Queue.sliding<void>(1)
 
+    const projector = yield* Effect.serviceOption(Projector)
+    // The projector in this process wakes us through `projected`; its NOTIFY (payload: its
+    // id) is for the senders of other relays on the database, so ours would only claim twice.
+    const ownProjector = Option.match(projector, { onNone: () => null, onSome: (p) => p.instanceId })
     yield* sql.listen(SENDER_CHANNEL).pipe(
-      Stream.runForEach(() => Queue.offer(wake, undefined)),
+      Stream.runForEach((projectedBy) => (projectedBy === ownProjector ? Effect.void : Queue.offer(wake, undefined))),
       Effect.catchAll((error) => Effect.logWarning("LISTEN for due sessions failed; polling only", error.message)),
       Effect.forever,
       Effect.forkScoped
     )
-    const projector = yield* Effect.serviceOption(Projector)
     if (Option.isSome(projector)) {
       const subscription = yield* projector.value.projected.subscribe
       yield* subscription.take.pipe(Effect.zipRight(Queue.offer(wake, undefined)), Effect.forever, Effect.forkScoped)

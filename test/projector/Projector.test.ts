@@ -49,7 +49,7 @@ const snapshot = Effect.gen(function*() {
   const sessions = yield* sql<{ session_id: string; state: any }>`select session_id, state from session_states order by session_id`
   const registrations = yield* sql<{ tenant: string; state: any }>`select tenant, state from tenant_registrations`
   const outcomes = yield* sql<{ applied: boolean; reason: string | null; n: number }>`
-    select applied, reason, count(*)::int as n from event_outcomes group by applied, reason order by applied`
+    select applied, reason, count(*)::int as n from event_results group by applied, reason order by applied`
   return { sessions, registrations, outcomes }
 })
 

@@ -40,7 +40,7 @@ const event = (type: string, sessionId: string, sourceTime: number, payload: unk
 const nothingStored: StatesBefore = { tenant: () => undefined, session: () => undefined }
 
 describe("foldBatch", () => {
-  it("folds each session from its initial state: one state row per changed session, a step and an outcome per event", () => {
+  it("folds each session from its initial state: one state row per changed session, a step per event and session", () => {
     const a1 = event("progress", "ses_a", 100)
     const b1 = event("progress", "ses_b", 100)
     const a2 = event("progress", "ses_a", 200)
@@ -54,7 +54,8 @@ describe("foldBatch", () => {
       ["ses_b", b1.position.toString(), true, { status: "working", count: 1 }],
       ["ses_a", a2.position.toString(), true, { status: "working", count: 2 }]
     ])
-    expect(folded.outcomes.every((o) => o.applied && o.reason === null)).toBe(true)
+    // Each event reached only its own session: its step says what it did.
+    expect(folded.outcomes).toEqual([])
     expect(folded.changedSessions).toEqual([{ tenant: "t", sessionId: "ses_a" }, { tenant: "t", sessionId: "ses_b" }])
     expect(folded.tenants).toEqual([])
   })
@@ -75,9 +76,7 @@ describe("foldBatch", () => {
     expect(folded.steps).toEqual([
       { tenant: "t", session_id: "ses_a", position: late.position.toString(), applied: false, reason: "older than 500", content_state: null }
     ])
-    expect(folded.outcomes).toEqual([
-      { position: late.position.toString(), tenant: "t", session_id: "ses_a", applied: false, reason: "older than 500" }
-    ])
+    expect(folded.outcomes).toEqual([])
     expect(folded.sessions).toEqual([])
     expect(folded.changedSessions).toEqual([])
   })
@@ -135,6 +134,26 @@ describe("foldBatch", () => {
       [again.position.toString(), false, "already linked"],
       [child.position.toString(), true, null],
       [noise.position.toString(), false, "no projection uses this event"]
+    ])
+  })
+
+  it("an outcome row only where the event's steps do not say what it did", () => {
+    const linked: StatesBefore = { tenant: () => ({ links: { ses_child: "ses_root" } }), session: () => undefined }
+    const own = event("progress", "ses_root", 1)
+    const routed = event("progress", "ses_child", 2)
+    const link = event("link", "", 3, { child: "ses_other", root: "ses_root" })
+    const unused = event("noise", "ses_root", 4)
+    const folded = foldBatch(toy, [own, routed, link, unused], linked)
+    expect(folded.steps.map((s) => [s.position, s.session_id])).toEqual([
+      [own.position.toString(), "ses_root"],
+      [routed.position.toString(), "ses_root"]
+    ])
+    // `own` is told by its step; a subagent's event folded into its root, a registration and
+    // an event no fold uses each need their own row.
+    expect(folded.outcomes).toEqual([
+      { position: routed.position.toString(), tenant: "t", session_id: "ses_child", applied: true, reason: null },
+      { position: link.position.toString(), tenant: "t", session_id: "", applied: true, reason: null },
+      { position: unused.position.toString(), tenant: "t", session_id: "ses_root", applied: false, reason: "no projection uses this event" }
     ])
   })
 
