@@ -61,6 +61,18 @@ layer(sharedDatabaseLayer, { excludeTestServices: true })("writeProjectedBatch",
       expect(seen).toContain("due")
     }))
 
+  it.effect("the NOTIFY names the projector that wrote, so that relay's own sender can skip it", () =>
+    Effect.gen(function*() {
+      const tenant = uniqueTenant("named")
+      const { seen } = yield* notificationsDuring(
+        writeProjectedBatch(`test-${tenant}`, Checkpoint.start, new Checkpoint({ transactionId: "3", position: 2n }), writesFor(tenant), {
+          markDue: true,
+          projectedBy: `projector-${tenant}`
+        })
+      )
+      expect(seen).toContain(`projector-${tenant}`)
+    }))
+
   it.effect("without markDue (a rebuild) nothing becomes due and the sender is not woken", () =>
     Effect.gen(function*() {
       const tenant = uniqueTenant("rebuild")
