@@ -158,6 +158,15 @@ const main = async () => {
     const acks: Array<{ s: number; step: number; at: number; kind: "text" | "idle" }> = []
     let sent = 0
     let started = performance.now()
+    // This process's own stalls (its GC, the simulator's work): a push received late because
+    // the bench was paused is not the relay's delay, so say when they happened.
+    const benchStalls: Array<{ at: number; ms: number }> = []
+    let lastTick = performance.now()
+    const stallWatch = setInterval(() => {
+      const now = performance.now()
+      if (now - lastTick > 25) benchStalls.push({ at: lastTick, ms: now - lastTick - 5 })
+      lastTick = now
+    }, 5)
     // Who uses the 2 cores while measured: the relay, PostgreSQL, and this process (load + simulator).
     const postmaster = Number(fs.readFileSync(path.join(clusterDir(cluster.cluster.dataDir), "postmaster.pid"), "utf8").split("\n")[0])
     let cpuAtStart = { relay: 0, postgres: 0, bench: process.cpuUsage() }
@@ -214,6 +223,7 @@ const main = async () => {
       if (wait > 0) await new Promise((r) => setTimeout(r, wait))
     }
     const loadSeconds = (performance.now() - started) / 1000
+    clearInterval(stallWatch)
     const benchCpu = process.cpuUsage(cpuAtStart.bench)
     const cpu = {
       relay: treeCpuSeconds(relay.pid()) - cpuAtStart.relay,
@@ -258,6 +268,8 @@ const main = async () => {
     console.log(`transitions (ack -> end push at the simulator): n=${transitions.length} p50 ${percentile(transitions, 50).toFixed(1)} ms, p99 ${percentile(transitions, 99).toFixed(1)} ms (target p99 <= 50 ms); missing ends ${missingEnds}; tokens that got an older state after a newer one ${outOfOrder.length}`)
     slowest.sort((a, b) => b.ms - a.ms)
     console.log(`slowest  : ${slowest.slice(0, 12).map((t) => `${t.ms.toFixed(0)} ms at ${t.ackedAt.toFixed(1)} s`).join(", ")}`)
+    const measuredStalls = benchStalls.filter((stall) => stall.at >= started).map((stall) => ({ ...stall, at: (stall.at - started) / 1000 }))
+    console.log(`bench    : its own event loop stalled over 20 ms ${measuredStalls.length} times while measured${measuredStalls.length === 0 ? "" : `: ${measuredStalls.slice(0, 8).map((stall) => `${stall.ms.toFixed(0)} ms at ${stall.at.toFixed(1)} s`).join(", ")}`}`)
     console.log(`throttled updates (ack -> first push showing it): n=${progress.length} p50 ${percentile(progress, 50).toFixed(0)} ms, p99 ${percentile(progress, 99).toFixed(0)} ms (bounded by the 10 s window)`)
     console.log(`pushes   : ${totalPushes} in ${(loadSeconds + 12).toFixed(1)} s = ${(totalPushes / (loadSeconds + 12)).toFixed(0)} pushes/s`)
     // Where an `end` spends its time inside the relay: ingest commit -> sender run -> APNs attempt.
