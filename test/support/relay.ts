@@ -55,7 +55,7 @@ export const startRelayProcess = async (options: RelayProcessOptions): Promise<R
     log = ""
     // `--import tsx` keeps the relay in this one process, so SIGKILL hits the relay itself.
     // Node flags as `npm start` gives them (see package.json), then any from RELAY_NODE_ARGS.
-    const nodeArgs = ["--max-semi-space-size=64", ...(process.env.RELAY_NODE_ARGS?.split(" ").filter(Boolean) ?? [])]
+    const nodeArgs = ["--max-semi-space-size=64", "--no-allocation-site-pretenuring", ...(process.env.RELAY_NODE_ARGS?.split(" ").filter(Boolean) ?? [])]
     const proc = spawn(process.execPath, [...nodeArgs, "--import", "tsx", path.join(root, "src/cli/main.ts"), "serve"], {
       cwd: root,
       env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATABASE_URL: options.databaseUrl, ...options.env },
