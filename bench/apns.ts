@@ -21,6 +21,7 @@ import { ApnsClient } from "../src/apns/ApnsClient.ts"
 import { importApnsKey } from "../src/apns/ApnsConfig.ts"
 import { signProviderToken } from "../src/apns/ProviderToken.ts"
 import { freePort } from "../test/support/relay.ts"
+import { cpuSeconds } from "./procStats.ts"
 
 const PUSHES = Number(process.env.PUSHES ?? 50_000)
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 2)
@@ -217,16 +218,6 @@ const clearRecords = (port: number, caPem: string) =>
     request.on("error", reject)
     request.end()
   })
-
-/** CPU seconds a process has used (Linux), to see which side of the wire is busy. */
-const cpuSeconds = (pid: number | undefined): number => {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
-    return (Number(fields[11]) + Number(fields[12])) / 100
-  } catch {
-    return Number.NaN
-  }
-}
 
 const main = async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pushline-bench-apns-"))

@@ -21,6 +21,7 @@ import { ApnsSimulator } from "../src/apns/simulator/ApnsSimulator.ts"
 import { generateSigningKey } from "../src/apns/simulator/localKeys.ts"
 import { clusterDir, startCluster } from "../src/db/EmbeddedPostgres.ts"
 import { startRelayProcess } from "../test/support/relay.ts"
+import { rssKb, treeCpuSeconds } from "./procStats.ts"
 
 const SESSIONS = Number(process.env.SESSIONS ?? 1000)
 const RATE = Number(process.env.RATE ?? 2000)
@@ -40,29 +41,6 @@ const warmToken = (w: number) => `be${w.toString(16).padStart(62, "0")}`
 const percentile = (values: Array<number>, p: number) => {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN
-}
-
-const rssKb = (pid: number) => {
-  try {
-    return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? Number.NaN)
-  } catch {
-    return Number.NaN
-  }
-}
-
-/** CPU seconds (user + system) of the processes whose pid or parent pid is `root` (Linux). */
-const treeCpuSeconds = (root: number) => {
-  let ticks = 0
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const fields = fs.readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1]!.split(" ")
-      if (Number(entry) === root || Number(fields[1]) === root) ticks += Number(fields[11]) + Number(fields[12])
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return ticks / 100
 }
 
 const post = async (url: string, pathName: string, body: unknown, headers: Record<string, string> = {}) => {

@@ -4,6 +4,7 @@ import { LocalApnsSimulator } from "../../src/apns/ApnsLive.ts"
 import { isSessionFrame, readCapture } from "./captures.ts"
 import { uniqueTenant } from "./database.ts"
 import { request, RelayUrl } from "./server.ts"
+import { hex } from "./simulatorPushes.ts"
 
 /** The capture's event ids moved to now (they encode their time), so the permission grace runs on today's clock. */
 export const restamp = (frames: ReadonlyArray<Record<string, any>>) => {
@@ -14,8 +15,6 @@ export const restamp = (frames: ReadonlyArray<Record<string, any>>) => {
     return { ...frame, payload: { ...frame.payload, id: `evt_${prefix.toString(16).padStart(12, "0")}${frame.payload.id.slice(16)}` } }
   })
 }
-
-const hex = (seed: string) => Buffer.from(seed.padStart(32, "0").slice(-32)).toString("hex")
 
 /** Relay settings for suites that record sessions: a grace long enough that a loaded machine still holds the ask. */
 export const recordingSettings = { throttleMs: 1000, permissionGraceMs: 2000 }

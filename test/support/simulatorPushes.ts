@@ -1,12 +1,16 @@
 import { expect } from "@effect/vitest"
 import { Effect, Option } from "effect"
+import { createHash } from "node:crypto"
 import { LocalApnsSimulator } from "../../src/apns/ApnsLive.ts"
 import type { RecordedPush } from "../../src/apns/simulator/ApnsSimulator.ts"
 import { uniqueTenant } from "./database.ts"
 import { request, RelayUrl } from "./server.ts"
 
-/** A 64-hex device token derived from a label. */
-export const hex = (seed: string) => Buffer.from(seed.padEnd(32, "0").slice(0, 32)).toString("hex")
+/**
+ * A 64-hex APNs token derived from a label: its SHA-256, so labels of any length give
+ * distinct tokens (cutting a long label to 32 characters could make two the same).
+ */
+export const hex = (seed: string) => createHash("sha256").update(seed).digest("hex")
 
 /** What a test asserts of a push the simulator accepted. */
 export interface Seen {
