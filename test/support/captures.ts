@@ -1,7 +1,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 
-export const capturesDir = path.resolve(import.meta.dirname, "../../../shared/opencode-events")
+export const capturesDir = path.resolve(import.meta.dirname, "../fixtures/opencode-events")
 
 /** The frames of a captured `/global/event` stream, one per line. */
 export const readCapture = (name: string): Array<Record<string, any>> =>
