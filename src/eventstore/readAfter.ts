@@ -72,7 +72,7 @@ export const readAfter = (checkpoint: Checkpoint, limit: number) =>
       select coalesce((
                select true from events
                where ${after} and transaction_id >= pg_snapshot_xmin(pg_current_snapshot())
-               order by transaction_id, position limit 1), false) as held_back,
+               order by events.transaction_id, events.position limit 1), false) as held_back,
              f.*
       from (select 1) as one
       left join lateral (
@@ -80,7 +80,8 @@ export const readAfter = (checkpoint: Checkpoint, limit: number) =>
                payload, meta, source_time, received_time
         from events
         where ${after} and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-        order by transaction_id, position
+        -- Qualified: a bare name would sort by the text alias above ('1000' < '741').
+        order by events.transaction_id, events.position
         limit ${limit}
       ) as f on true
       order by f.transaction_id::xid8, f.position`
