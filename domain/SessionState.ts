@@ -1,59 +1,76 @@
+import { Either, Schema } from "effect"
+import { decodeStored } from "./decodeStored.ts"
+import { AlertEventType, ApnsEnvironment } from "./PushlineEvent.ts"
+
 /**
- * What the session fold keeps per (tenant, session): plain JSON, stored in
- * jsonb, so a rebuild from position 0 must reach a deep-equal value.
- * Times are epoch milliseconds from the events themselves.
+ * What the session fold keeps per (tenant, session), and per tenant: plain
+ * JSON stored in jsonb, so a rebuild from position 0 must reach a deep-equal
+ * value. Times are epoch milliseconds from the events themselves. Read back
+ * from the database only through these schemas: a stored row of another
+ * shape (or `version`) fails to decode instead of being planned on.
  */
-export type SessionStatus = "idle" | "working" | "retry" | "permission" | "complete" | "error"
+export const SessionStatus = Schema.Literal("idle", "working", "retry", "permission", "complete", "error")
+export type SessionStatus = typeof SessionStatus.Type
 
-export interface PendingPermission {
-  readonly id: string
+export const PendingPermission = Schema.Struct({
+  id: Schema.String,
   /** e.g. "bash: npm install" */
-  readonly label: string
-  readonly askedAt: number
+  label: Schema.String,
+  askedAt: Schema.Number,
   /** The subagent session that asked, when not this one. */
-  readonly fromSession: string | null
-}
+  fromSession: Schema.NullOr(Schema.String)
+})
+export type PendingPermission = typeof PendingPermission.Type
 
-export interface QueuedAlert {
-  readonly seq: number
-  readonly eventType: "complete" | "permission" | "error"
-  readonly title: string
-  readonly body: string
-  readonly position: string
-  readonly permissionId: string | null
-  readonly at: number
-}
+export const QueuedAlert = Schema.Struct({
+  seq: Schema.Number,
+  eventType: AlertEventType,
+  title: Schema.String,
+  body: Schema.String,
+  position: Schema.String,
+  /** The permission an alert asks about; null for a legacy /v1/event permission, which names none. */
+  permissionId: Schema.NullOr(Schema.String),
+  at: Schema.Number
+})
+export type QueuedAlert = typeof QueuedAlert.Type
 
-export interface ActivityTarget {
-  readonly token: string
-  readonly apnsEnv: "sandbox" | "production"
-  readonly bundleId: string | null
-}
+export const ActivityTarget = Schema.Struct({
+  token: Schema.String,
+  apnsEnv: ApnsEnvironment,
+  bundleId: Schema.NullOr(Schema.String)
+})
+export type ActivityTarget = typeof ActivityTarget.Type
 
-export interface SessionState {
-  readonly sessionId: string
-  readonly parentId: string | null
-  readonly title: string
-  readonly status: SessionStatus
-  readonly lastMessage: string
-  readonly retryInfo: string | null
-  readonly turn: number
-  readonly turnStartedAt: number | null
-  readonly permissions: ReadonlyArray<PendingPermission>
-  readonly statusBeforePermission: "working" | "retry"
-  readonly turnError: { readonly name: string; readonly message: string } | null
-  readonly aborted: boolean
-  readonly userMessageIds: ReadonlyArray<string>
+/** Bumped with every change of a persisted shape below. */
+export const STATE_VERSION = 1 as const
+
+export const SessionState = Schema.Struct({
+  version: Schema.Literal(STATE_VERSION),
+  sessionId: Schema.String,
+  parentId: Schema.NullOr(Schema.String),
+  title: Schema.String,
+  status: SessionStatus,
+  lastMessage: Schema.String,
+  retryInfo: Schema.NullOr(Schema.String),
+  turn: Schema.Number,
+  turnStartedAt: Schema.NullOr(Schema.Number),
+  permissions: Schema.Array(PendingPermission),
+  statusBeforePermission: Schema.Literal("working", "retry"),
+  turnError: Schema.NullOr(Schema.Struct({ name: Schema.String, message: Schema.String })),
+  aborted: Schema.Boolean,
+  userMessageIds: Schema.Array(Schema.String),
   /** Newest OpenCode event applied: (source time, event id), for out-of-order dedup. */
-  readonly newest: { readonly time: number; readonly id: string } | null
-  readonly activity: ActivityTarget | null
-  readonly alerts: ReadonlyArray<QueuedAlert>
-  readonly alertSeq: number
+  newest: Schema.NullOr(Schema.Struct({ time: Schema.Number, id: Schema.String })),
+  activity: Schema.NullOr(ActivityTarget),
+  alerts: Schema.Array(QueuedAlert),
+  alertSeq: Schema.Number,
   /** Position of the newest event that changed this state. */
-  readonly lastPosition: string
-}
+  lastPosition: Schema.String
+})
+export type SessionState = typeof SessionState.Type
 
 export const initialSessionState = (sessionId: string): SessionState => ({
+  version: STATE_VERSION,
   sessionId,
   parentId: null,
   title: "",
@@ -74,17 +91,25 @@ export const initialSessionState = (sessionId: string): SessionState => ({
   lastPosition: "0"
 })
 
-export interface DeviceRegistration {
-  readonly bundleId: string | null
-  readonly apnsEnv: "sandbox" | "production"
-  readonly pushToStartToken: string | null
-  readonly events: ReadonlyArray<"complete" | "permission" | "error">
-}
+export const DeviceRegistration = Schema.Struct({
+  bundleId: Schema.NullOr(Schema.String),
+  apnsEnv: ApnsEnvironment,
+  pushToStartToken: Schema.NullOr(Schema.String),
+  events: Schema.Array(AlertEventType)
+})
+export type DeviceRegistration = typeof DeviceRegistration.Type
 
-/** Tenant-level state: devices, subagent parents, dead tokens. */
-export interface TenantState {
-  readonly devices: Readonly<Record<string, DeviceRegistration>>
-  readonly parents: Readonly<Record<string, string>>
-}
+/** Tenant-level state: devices, subagent parents. */
+export const TenantState = Schema.Struct({
+  version: Schema.Literal(STATE_VERSION),
+  devices: Schema.Record({ key: Schema.String, value: DeviceRegistration }),
+  parents: Schema.Record({ key: Schema.String, value: Schema.String })
+})
+export type TenantState = typeof TenantState.Type
 
-export const initialTenantState = (): TenantState => ({ devices: {}, parents: {} })
+export const initialTenantState = (): TenantState => ({ version: STATE_VERSION, devices: {}, parents: {} })
+
+export const decodeSessionState = decodeStored(SessionState)
+/** A tenant with no stored registrations (null) has none. */
+export const decodeTenantState = (value: unknown) => value === null || value === undefined ? Either.right(initialTenantState()) : decodeTenant(value)
+const decodeTenant = decodeStored(TenantState)

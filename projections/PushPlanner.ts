@@ -1,4 +1,6 @@
 import { ContentState } from "../domain/ContentState.ts"
+import type { PlannerMemory } from "../domain/PlannerMemory.ts"
+import type { DeliveryOutcome, SkipReason } from "../domain/PushDecision.ts"
 import type { SessionState, TenantState } from "../domain/SessionState.ts"
 import {
   buildAlertPayload,
@@ -22,24 +24,6 @@ export interface PlannerSettings {
   readonly permissionGraceMs: number
   readonly defaultBundleId: string | null
 }
-
-interface TargetMemory {
-  readonly lastContent: string | null
-  readonly lastSentAt: number
-  readonly turn: number
-  readonly ended: boolean
-  readonly failures: number
-  readonly notBefore: number
-}
-
-export interface PlannerMemory {
-  readonly targets: Readonly<Record<string, TargetMemory>>
-  /** Per device token: the turn a push-to-start was sent for. */
-  readonly started: Readonly<Record<string, number>>
-  readonly alertsDone: number
-}
-
-export const initialMemory = (): PlannerMemory => ({ targets: {}, started: {}, alertsDone: 0 })
 
 export interface Intent {
   readonly token: string
@@ -68,10 +52,19 @@ export interface Hold {
   readonly until: number
 }
 
+/** A push the state calls for that is not sent at all, and why. */
+export interface Skip {
+  readonly target: string
+  readonly event: Intent["event"]
+  readonly pushType: Intent["pushType"]
+  readonly reason: SkipReason
+}
+
 export interface PlanResult {
   readonly intents: ReadonlyArray<Intent>
   /** What waits, and until when. */
   readonly holds: ReadonlyArray<Hold>
+  readonly skips: ReadonlyArray<Skip>
   readonly memory: PlannerMemory
   readonly nextDueAt: number | null
 }
@@ -137,11 +130,15 @@ export const planPushes = (
     holds.push({ kind, target, until })
     dueAt(until)
   }
+  const skips: Array<Skip> = []
+  const skip = (target: string, event: Intent["event"], pushType: Intent["pushType"], reason: SkipReason) => {
+    skips.push({ target, event, pushType, reason })
+  }
   let next: PlannerMemory = memory
   const bundleOf = (bundleId: string | null) => bundleId ?? settings.defaultBundleId
 
   // Subagents get no activity or alerts of their own: the root shows their permissions.
-  if (state.parentId !== null) return { intents, holds, memory, nextDueAt }
+  if (state.parentId !== null) return { intents, holds, skips, memory, nextDueAt }
 
   const oldestAsk = state.permissions.reduce<number | null>((min, p) => (min === null || p.askedAt < min ? p.askedAt : min), null)
   const inGrace = state.status === "permission" && oldestAsk !== null && now < oldestAsk + settings.permissionGraceMs
@@ -159,10 +156,11 @@ export const planPushes = (
       const bundle = bundleOf(state.activity.bundleId)
       const seen = memory.targets[token]
       const alreadyEnded = seen !== undefined && seen.ended && seen.turn === state.turn
-      if (bundle !== null && !alreadyEnded && seen?.lastContent !== contentJson) {
+      if (!alreadyEnded && seen?.lastContent !== contentJson) {
         const terminal = isTerminal(state.status)
         const transition = terminal || state.status === "permission" || seen === undefined
-        if (seen !== undefined && seen.notBefore > now) hold("retry-backoff", token, seen.notBefore)
+        if (bundle === null) skip(token, terminal ? "end" : "update", "liveactivity", "no-bundle-id")
+        else if (seen !== undefined && seen.notBefore > now) hold("retry-backoff", token, seen.notBefore)
         else if (!transition && seen !== undefined && now < seen.lastSentAt + settings.throttleMs) hold("throttled", token, seen.lastSentAt + settings.throttleMs)
         else {
           intents.push({
@@ -186,10 +184,21 @@ export const planPushes = (
     } else {
       // A turn that ended before any activity existed still gets one, showing the final
       // state; the phone then registers its token and is sent the `end`.
-      for (const [deviceToken, device] of Object.entries(tenant.devices)) {
-        const pushToStart = device.pushToStartToken
+      const starters = Object.entries(tenant.devices).filter(([, device]) => device.pushToStartToken !== null)
+      if (starters.length === 0 && memory.noTokenTurn !== state.turn) {
+        // Once a turn: every state of it would say the same.
+        skip("live-activity", "start", "liveactivity", "no-token")
+        next = { ...next, noTokenTurn: state.turn }
+      }
+      for (const [deviceToken, device] of starters) {
+        const pushToStart = device.pushToStartToken!
         const bundle = bundleOf(device.bundleId)
-        if (pushToStart === null || bundle === null || memory.started[deviceToken] === state.turn) continue
+        if (memory.started[deviceToken] === state.turn) continue
+        if (bundle === null) {
+          skip(pushToStart, "start", "liveactivity", "no-bundle-id")
+          next = { ...next, started: { ...next.started, [deviceToken]: state.turn } }
+          continue
+        }
         const seen = memory.targets[pushToStart]
         if (seen !== undefined && seen.notBefore > now) {
           hold("retry-backoff", pushToStart, seen.notBefore)
@@ -221,11 +230,14 @@ export const planPushes = (
 
   // Alerts, in order; a permission alert waits out the grace and is dropped if answered.
   let alertsDone = memory.alertsDone
+  const devices = Object.entries(tenant.devices)
   for (const alert of state.alerts) {
     if (alert.seq <= alertsDone) continue
-    if (alert.eventType === "permission") {
+    // A legacy /v1/event permission names no permission: the poster asks for the alert now.
+    if (alert.eventType === "permission" && alert.permissionId !== null) {
       const pending = state.permissions.some((p) => p.id === alert.permissionId)
       if (!pending) {
+        skip("alerts", "permission", "alert", "permission-answered")
         alertsDone = alert.seq
         continue
       }
@@ -234,9 +246,14 @@ export const planPushes = (
         break
       }
     }
-    for (const [deviceToken, device] of Object.entries(tenant.devices)) {
+    const subscribed = devices.filter(([, device]) => device.events.includes(alert.eventType))
+    if (subscribed.length === 0) skip("alerts", alert.eventType, "alert", devices.length === 0 ? "no-device" : "not-subscribed")
+    for (const [deviceToken, device] of subscribed) {
       const bundle = bundleOf(device.bundleId)
-      if (bundle === null || !device.events.includes(alert.eventType)) continue
+      if (bundle === null) {
+        skip(deviceToken, alert.eventType, "alert", "no-bundle-id")
+        continue
+      }
       intents.push({
         token: deviceToken,
         environment: device.apnsEnv,
@@ -260,10 +277,8 @@ export const planPushes = (
     alertsDone = alert.seq
   }
   next = { ...next, alertsDone }
-  return { intents, holds, memory: next, nextDueAt }
+  return { intents, holds, skips, memory: next, nextDueAt }
 }
-
-export type Answer = "delivered" | "token-gone" | "retryable" | "misconfigured" | "rejected"
 
 /**
  * Folds one APNs answer into memory. Retryable failures back off exponentially
@@ -273,7 +288,7 @@ export type Answer = "delivered" | "token-gone" | "retryable" | "misconfigured" 
 export const settlePush = (
   memory: PlannerMemory,
   intent: Intent,
-  answer: Answer,
+  answer: DeliveryOutcome,
   retryAfterMs: number | null,
   now: number,
   jitter: number

@@ -1,16 +1,21 @@
 import type { LoggedEvent } from "../domain/LoggedEvent.ts"
+import { initialMemory, type PlannerMemory } from "../domain/PlannerMemory.ts"
+import type { AttemptAnswer, DeliveryOutcome, PushDecision } from "../domain/PushDecision.ts"
 import { initialSessionState, initialTenantState, type SessionState, type TenantState } from "../domain/SessionState.ts"
-import { type Answer, initialMemory, planPushes, type PlannerMemory, type PlannerSettings, settlePush } from "./PushPlanner.ts"
+import type { Intent, PlannerSettings } from "./PushPlanner.ts"
+import { failedStep, type PlannedStep, planStep, settleStep } from "./SenderStep.ts"
 import { applySession } from "./SessionFold.ts"
 import { applyTenant, sessionsOfEvent, touchesTenant } from "./TenantFold.ts"
 
 /**
- * Replay: re-folds a session's log with today's code and re-plans its pushes
- * at the moments the sender really planned (each recorded run: its clock, the
- * state and registrations it saw, by log position), then compares with what
- * was recorded. With other throttle/grace settings, it also plans at the
- * moments those settings ask for. APNs answers come from the recorded attempt
- * of the same run when there is one, else "delivered". Pure.
+ * Replay: re-folds a session's log with today's code and runs the sender's
+ * own step (projections/SenderStep.ts) at each recorded run: with the run's
+ * clock and settings, the state and registrations it planned on (by log
+ * position), the memory the earlier runs left, and each attempt's recorded
+ * answer (outcome, Retry-After, jitter, when it was answered). Then compares
+ * the pushes and the decisions with what was recorded. With other
+ * throttle/grace settings it also plans at the moments those settings ask
+ * for, answering "delivered" where nothing was recorded. Pure.
  */
 export interface ReplayRun {
   readonly id: string
@@ -18,6 +23,7 @@ export interface ReplayRun {
   readonly registrationsPosition: string | null
   readonly plannedAt: number
   readonly settings: PlannerSettings
+  readonly decisions: ReadonlyArray<PushDecision>
 }
 
 export interface ReplayDelivery {
@@ -28,6 +34,8 @@ export interface ReplayDelivery {
   readonly event: string
   readonly payload: unknown
   readonly outcome: string
+  /** As the sender settled it; null for attempts recorded before answers were. */
+  readonly answer: AttemptAnswer | null
 }
 
 export interface ReplayedPush {
@@ -40,7 +48,7 @@ export interface ReplayedPush {
   readonly priority: number
   /** content-state for Live Activity pushes, the alert for alerts. */
   readonly content: unknown
-  readonly answer: Answer
+  readonly answer: DeliveryOutcome
 }
 
 export interface RecordedPush {
@@ -51,6 +59,13 @@ export interface RecordedPush {
   readonly content: unknown
 }
 
+export interface DecisionDifference {
+  readonly runId: string
+  readonly plannedAt: number
+  readonly recorded: ReadonlyArray<PushDecision>
+  readonly replayed: ReadonlyArray<PushDecision>
+}
+
 export interface ReplayDiff {
   /** Today's code would send these; nothing like them was recorded. */
   readonly missing: ReadonlyArray<ReplayedPush>
@@ -58,6 +73,8 @@ export interface ReplayDiff {
   readonly extra: ReadonlyArray<RecordedPush>
   /** The same push (token, type, event) with another content-state or alert. */
   readonly different: ReadonlyArray<{ readonly recorded: RecordedPush; readonly replayed: ReplayedPush }>
+  /** Runs where today's code decides otherwise (held, skipped, sent); only with the recorded settings. */
+  readonly decisions: ReadonlyArray<DecisionDifference>
 }
 
 export interface ReplayResult {
@@ -66,6 +83,9 @@ export interface ReplayResult {
   readonly recorded: ReadonlyArray<RecordedPush>
   readonly diff: ReplayDiff
 }
+
+export const isIdentical = (diff: ReplayDiff) =>
+  diff.missing.length === 0 && diff.extra.length === 0 && diff.different.length === 0 && diff.decisions.length === 0
 
 const record = (value: unknown): Record<string, any> => (typeof value === "object" && value !== null ? (value as Record<string, any>) : {})
 
@@ -84,6 +104,22 @@ export const canonicalJson = (value: unknown): string =>
 
 const MAX_SIMULATED_POINTS = 10_000
 
+/** A push today's code plans where nothing was recorded: as if APNs took it at once. */
+const assumedDelivered = (at: number): AttemptAnswer => ({ outcome: "delivered", retryAfterMs: null, jitter: 0.5, answeredAt: at })
+
+/** Each intent's recorded answer: the run's first unused attempt to the same token with the same push. */
+const answersOf = (intents: ReadonlyArray<Intent>, attempts: ReadonlyArray<ReplayDelivery>, at: number) => {
+  const used = new Set<string>()
+  return intents.map((intent): AttemptAnswer => {
+    const attempt = attempts.find((d) => !used.has(d.id) && d.token === intent.token && d.event === intent.event && d.pushType === intent.pushType)
+    if (attempt === undefined) return assumedDelivered(at)
+    used.add(attempt.id)
+    return attempt.answer ?? { ...assumedDelivered(at), outcome: attempt.outcome as DeliveryOutcome }
+  })
+}
+
+const isRecordedFailure = (run: ReplayRun) => run.decisions.length > 0 && run.decisions.every((d) => d.decision === "failed")
+
 export const replaySession = (input: {
   readonly sessionId: string
   /** In the order the projector folded them: the session's, its subagents', the tenant's. */
@@ -93,7 +129,7 @@ export const replaySession = (input: {
   /** Overrides; the rest comes from each recorded run (or `fallback` without runs). */
   readonly overrides: Partial<Pick<PlannerSettings, "throttleMs" | "permissionGraceMs">>
   readonly fallback: PlannerSettings
-  /** Simulated planning stops here (the replay's own clock, as data). */
+  /** Simulated planning (other settings only) stops here: the replay's own clock, as data. */
   readonly now: number
 }): ReplayResult => {
   const { events, sessionId } = input
@@ -135,23 +171,30 @@ export const replaySession = (input: {
   const changesSettings = (base: PlannerSettings) =>
     (input.overrides.throttleMs !== undefined && input.overrides.throttleMs !== base.throttleMs) ||
     (input.overrides.permissionGraceMs !== undefined && input.overrides.permissionGraceMs !== base.permissionGraceMs)
+  const whatIf = input.runs.length === 0 ? changesSettings(input.fallback) : input.runs.some((run) => changesSettings(run.settings))
 
   let memory: PlannerMemory = initialMemory()
   let due: number | null = null
   let settings = settingsOf(firstSettings)
   const pushes: Array<ReplayedPush> = []
+  const decisionDifferences: Array<DecisionDifference> = []
 
-  const planAt = (at: number, runId: string | null) => {
-    const plan = planPushes(session, tenant, memory, at, settings)
-    memory = plan.memory
-    due = plan.nextDueAt
-    for (const intent of plan.intents) {
-      const attempt = runId === null
-        ? undefined
-        : input.deliveries.find((d) => d.runId === runId && d.token === intent.token && d.event === intent.event)
-      const answer = (attempt?.outcome ?? "delivered") as Answer
+  /** The sender's step at `at`; returns the decisions it made. */
+  const stepAt = (at: number, run: ReplayRun | null): ReadonlyArray<PushDecision> => {
+    let plan: PlannedStep
+    try {
+      plan = planStep({ session, registrations: tenant, memory, now: at, settings })
+    } catch (error) {
+      const failed = failedStep(memory, at, `planning failed: ${String(error)}`)
+      memory = failed.memory ?? memory
+      due = failed.nextDueAt
+      return failed.decisions
+    }
+    const attempts = run === null ? [] : input.deliveries.filter((d) => d.runId === run.id)
+    const answers = answersOf(plan.intents, attempts, at)
+    plan.intents.forEach((intent, i) => {
       pushes.push({
-        runId,
+        runId: run?.id ?? null,
         plannedAt: at,
         causedBy: intent.causedBy,
         token: intent.token,
@@ -159,12 +202,13 @@ export const replaySession = (input: {
         event: intent.event,
         priority: intent.priority,
         content: shownContent(intent.pushType, intent.payload),
-        answer
+        answer: answers[i]!.outcome
       })
-      const settled = settlePush(memory, intent, answer, null, at, 0.5)
-      memory = settled.memory
-      if (settled.nextDueAt !== null) due = due === null ? settled.nextDueAt : Math.min(due, settled.nextDueAt)
-    }
+    })
+    const settled = settleStep(plan, answers)
+    memory = settled.memory
+    due = settled.nextDueAt
+    return plan.decisions
   }
   /** Plans at each moment the settings ask for, up to (not including) `until`. */
   const followDue = (until: number) => {
@@ -173,38 +217,53 @@ export const replaySession = (input: {
       const at: number = due
       last = at
       foldReceivedBy(at)
-      planAt(at, null)
+      stepAt(at, null)
     }
   }
 
   for (const run of input.runs) {
     settings = settingsOf(run.settings)
-    // With the recorded settings, the recorded runs are the whole schedule.
-    if (changesSettings(run.settings)) followDue(run.plannedAt)
+    if (whatIf) followDue(run.plannedAt)
     foldSessionThrough(indexOf.get(run.sessionPosition) ?? events.length - 1)
     foldTenantThrough(run.registrationsPosition === null ? -1 : (indexOf.get(run.registrationsPosition) ?? events.length - 1))
-    planAt(run.plannedAt, run.id)
+    if (isRecordedFailure(run) && !whatIf) {
+      // Why it failed (a row that did not decode, an exception) is not in the log: take the record's word.
+      const failed = failedStep(memory, run.plannedAt, "recorded failure")
+      memory = failed.memory ?? memory
+      due = failed.nextDueAt
+      continue
+    }
+    const decisions = stepAt(run.plannedAt, run)
+    if (!whatIf && canonicalJson(decisions) !== canonicalJson(run.decisions)) {
+      decisionDifferences.push({ runId: run.id, plannedAt: run.plannedAt, recorded: run.decisions, replayed: decisions })
+    }
   }
-  // Whatever the log holds after the last run, and the moments it leads to, up to now.
-  const lastRunAt = input.runs[input.runs.length - 1]?.plannedAt ?? -Infinity
-  const lastReceived = events.reduce((max, event) => Math.max(max, event.receivedTime), -Infinity)
-  followDue(Math.min(lastReceived, input.now))
-  if (sessionCursor < events.length || tenantCursor < events.length) {
-    foldSessionThrough(events.length - 1)
-    foldTenantThrough(events.length - 1)
-    const at = Math.max(lastRunAt, lastReceived)
-    if (Number.isFinite(at) && at <= input.now) planAt(at, null)
+  if (whatIf) {
+    // Whatever the log holds after the last run, and the moments it leads to, up to now.
+    const lastRunAt = input.runs[input.runs.length - 1]?.plannedAt ?? -Infinity
+    const lastReceived = events.reduce((max, event) => Math.max(max, event.receivedTime), -Infinity)
+    followDue(Math.min(lastReceived, input.now))
+    if (sessionCursor < events.length || tenantCursor < events.length) {
+      foldSessionThrough(events.length - 1)
+      foldTenantThrough(events.length - 1)
+      const at = Math.max(lastRunAt, lastReceived)
+      if (Number.isFinite(at) && at <= input.now) stepAt(at, null)
+    }
+    followDue(input.now + 1)
   }
-  followDue(input.now + 1)
 
-  const recorded: Array<RecordedPush> = input.deliveries
-    .filter((d) => d.outcome !== "retryable")
-    .map((d) => ({ deliveryId: d.id, token: d.token, pushType: d.pushType, event: d.event, content: shownContent(d.pushType, d.payload) }))
+  const recorded: Array<RecordedPush> = input.deliveries.map((d) => ({
+    deliveryId: d.id,
+    token: d.token,
+    pushType: d.pushType,
+    event: d.event,
+    content: shownContent(d.pushType, d.payload)
+  }))
   return {
     settings,
     pushes,
     recorded,
-    diff: diffPushes(recorded, pushes.filter((push) => push.answer !== "retryable"))
+    diff: { ...diffPushes(recorded, pushes), decisions: decisionDifferences }
   }
 }
 
@@ -213,7 +272,7 @@ export const replaySession = (input: {
  * common subsequence; aligned pairs that show different content are
  * "different", the rest "missing" or "extra".
  */
-export const diffPushes = (recorded: ReadonlyArray<RecordedPush>, replayed: ReadonlyArray<ReplayedPush>): ReplayDiff => {
+export const diffPushes = (recorded: ReadonlyArray<RecordedPush>, replayed: ReadonlyArray<ReplayedPush>): Omit<ReplayDiff, "decisions"> => {
   const tokens = [...new Set([...recorded.map((r) => r.token), ...replayed.map((r) => r.token)])]
   const missing: Array<ReplayedPush> = []
   const extra: Array<RecordedPush> = []

@@ -1,3 +1,4 @@
+import type { AttemptAnswer, DecisionKind, PushDecision } from "../domain/PushDecision.ts"
 import { summarizeEvent, tokenSuffix } from "./EventSummary.ts"
 
 /**
@@ -5,22 +6,11 @@ import { summarizeEvent, tokenSuffix } from "./EventSummary.ts"
  * made of it, the sender's decisions on the state it produced, and each APNs
  * attempt it caused. Pure assembly of recorded rows; nothing is recomputed.
  */
-export type DecisionKind = "send" | "throttled" | "permission-grace" | "retry-backoff"
-
-export interface RunDecision {
-  readonly decision: DecisionKind
-  /** A token, or "live-activity" / "alerts" for a hold over all of them. */
-  readonly target: string
-  readonly event?: string | undefined
-  readonly pushType?: string | undefined
-  readonly until?: number | undefined
-}
-
 export interface RecordedRun {
   readonly id: string
   readonly sessionPosition: string
   readonly plannedAt: number
-  readonly decisions: ReadonlyArray<RunDecision>
+  readonly decisions: ReadonlyArray<PushDecision>
 }
 
 export interface TimelineEventRow {
@@ -52,6 +42,8 @@ export interface RecordedDelivery {
   readonly apnsId: string | null
   readonly latencyMs: number | null
   readonly outcome: string
+  /** As the sender settled it; null for attempts recorded before answers were. */
+  readonly answer: AttemptAnswer | null
   readonly attemptedAt: number
 }
 
@@ -64,6 +56,8 @@ export interface TimelineDecision {
   readonly event: string | null
   readonly pushType: string | null
   readonly until: number | null
+  /** Why a push was skipped, or a run failed. */
+  readonly reason: string | null
   /** For "superseded": the position of the newer state pushed instead. */
   readonly supersededBy: string | null
 }
@@ -102,7 +96,7 @@ export interface TimelineStep {
 
 const displayTarget = (target: string) => (target === "live-activity" || target === "alerts" ? target : tokenSuffix(target))
 
-const covers = (hold: RunDecision, send: RunDecision) =>
+const covers = (hold: PushDecision, send: PushDecision) =>
   hold.target === send.target ||
   (hold.target === "live-activity" && send.pushType === "liveactivity") ||
   (hold.target === "alerts" && send.pushType === "alert")
@@ -115,7 +109,7 @@ const supersessions = (runs: ReadonlyArray<RecordedRun>) => {
   const result = new Map<string, Map<number, string>>()
   runs.forEach((run, index) => {
     run.decisions.forEach((decision, i) => {
-      if (decision.decision === "send") return
+      if (decision.decision !== "throttled" && decision.decision !== "permission-grace" && decision.decision !== "retry-backoff") return
       for (const later of runs.slice(index + 1)) {
         const send = later.decisions.find((d) => d.decision === "send" && covers(decision, d))
         if (send === undefined) continue
@@ -150,6 +144,7 @@ export const buildTimeline = (
         event: decision.event ?? null,
         pushType: decision.pushType ?? null,
         until: decision.until ?? null,
+        reason: decision.reason ?? null,
         supersededBy: null
       })
       const by = superseded.get(run.id)?.get(i)
@@ -163,6 +158,7 @@ export const buildTimeline = (
           event: null,
           pushType: null,
           until: null,
+          reason: null,
           supersededBy: by
         })
       }

@@ -35,3 +35,17 @@ export const resolveTenant = (sessionId: string, prefix: string | undefined) =>
     }
     return first.tenant
   })
+
+/** The one tenant whose id starts with `prefix`, or a clear error. */
+export const resolveTenantPrefix = (prefix: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql<{ tenant: string }>`
+      select tenant from session_states where tenant like ${`${prefix}%`} group by tenant`
+    const first = rows[0]
+    if (first === undefined) return yield* Effect.fail(new SessionNotFound({ message: `no sessions for tenant ${prefix}…` }))
+    if (rows.length > 1) {
+      return yield* Effect.fail(new AmbiguousSession({ message: `tenant prefix ${prefix} matches several tenants (${rows.map((r) => tenantPrefix(r.tenant)).join(", ")}); give more of it` }))
+    }
+    return first.tenant
+  })

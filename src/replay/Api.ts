@@ -1,5 +1,6 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
+import { PushDecision } from "../../domain/PushDecision.ts"
 import { BadRequest, NotFound } from "../http/ApiErrors.ts"
 import { Authentication } from "../http/Authentication.ts"
 import { fieldMessage } from "../http/Fields.ts"
@@ -42,8 +43,28 @@ export class ReplayResponse extends Schema.Class<ReplayResponse>("ReplayResponse
   differences: Schema.Struct({
     missing: Schema.Array(ReplayedPush),
     extra: Schema.Array(RecordedPush),
-    different: Schema.Array(Schema.Struct({ recorded: RecordedPush, replayed: ReplayedPush }))
+    different: Schema.Array(Schema.Struct({ recorded: RecordedPush, replayed: ReplayedPush })),
+    decisions: Schema.Array(Schema.Struct({
+      runId: Schema.String,
+      plannedAt: Schema.Number,
+      recorded: Schema.Array(PushDecision),
+      replayed: Schema.Array(PushDecision)
+    })).annotations({ description: "Runs where today's code decides otherwise (only with the recorded settings)" })
   })
+}) {}
+
+export class ReplaySummaryResponse extends Schema.Class<ReplaySummaryResponse>("ReplaySummaryResponse")({
+  ok: Schema.Literal(true),
+  settings: Schema.Struct({ throttleMs: Schema.Number, permissionGraceMs: Schema.Number }),
+  sessions: Schema.Number.annotations({ description: "Sessions replayed" }),
+  withDifferences: Schema.Number,
+  differing: Schema.Array(Schema.Struct({
+    sessionID: Schema.String,
+    missing: Schema.Number,
+    extra: Schema.Number,
+    different: Schema.Number,
+    decisions: Schema.Number
+  }))
 }) {}
 
 export class ReplayApi extends HttpApiGroup.make("replay")
@@ -56,8 +77,15 @@ export class ReplayApi extends HttpApiGroup.make("replay")
       .addError(NotFound)
       .annotate(
         OpenApi.Description,
-        "Re-folds the session's log with today's code (optionally other throttle/grace) and compares the pushes with the recorded deliveries"
+        "Re-folds the session's log with today's code (optionally other throttle/grace), runs the sender's step at each recorded run with the recorded answers, and compares pushes and decisions with the record"
       )
+  )
+  .add(
+    HttpApiEndpoint.post("replayTenant", "/v1/replay")
+      .setPayload(ReplayRequest)
+      .addSuccess(ReplaySummaryResponse)
+      .addError(BadRequest)
+      .annotate(OpenApi.Description, "Replays every session of this secret and counts those with differences")
   )
   .middleware(Authentication)
 {}

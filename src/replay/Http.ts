@@ -7,9 +7,15 @@ import { orUnavailable } from "../http/Persistence.ts"
 import { PushlineApi } from "../http/PushlineApi.ts"
 import { readOptionalBody } from "../http/RequestBody.ts"
 import { PushPlanner } from "../sender/PushPlanner.ts"
-import { ReplayRequest } from "./Api.ts"
+import { ReplayRequest, ReplaySummaryResponse } from "./Api.ts"
+import { replayAll } from "./replayAll.ts"
 import { runReplay } from "./runReplay.ts"
 import { toReplayResponse } from "./toResponse.ts"
+
+const overridesOf = (body: typeof ReplayRequest.Type) => ({
+  ...(body.throttleMs === undefined ? {} : { throttleMs: body.throttleMs }),
+  ...(body.permissionGraceMs === undefined ? {} : { permissionGraceMs: body.permissionGraceMs })
+})
 
 export const ReplayLive = HttpApiBuilder.group(PushlineApi, "replay", (handlers) =>
   handlers.handleRaw("replaySession", ({ path, request }) =>
@@ -17,12 +23,24 @@ export const ReplayLive = HttpApiBuilder.group(PushlineApi, "replay", (handlers)
       const config = yield* RelayConfig
       const planner = yield* PushPlanner
       const body = yield* readOptionalBody(ReplayRequest, request, config.bodyLimitBytes)
-      const overrides = {
-        ...(body.throttleMs === undefined ? {} : { throttleMs: body.throttleMs }),
-        ...(body.permissionGraceMs === undefined ? {} : { permissionGraceMs: body.permissionGraceMs })
-      }
+      const overrides = overridesOf(body)
       const result = yield* orUnavailable(runReplay(yield* Tenant, path.sessionID, overrides, planner.settings))
       if (result === null) return yield* Effect.fail(NotFound.because(`no session ${path.sessionID} for this secret`))
       return toReplayResponse(path.sessionID, result)
+    })).handleRaw("replayTenant", ({ request }) =>
+    Effect.gen(function*() {
+      const config = yield* RelayConfig
+      const planner = yield* PushPlanner
+      const body = yield* readOptionalBody(ReplayRequest, request, config.bodyLimitBytes)
+      const overrides = overridesOf(body)
+      const summary = yield* orUnavailable(replayAll(yield* Tenant, overrides, planner.settings))
+      const settings = { ...planner.settings, ...overrides }
+      return new ReplaySummaryResponse({
+        ok: true,
+        settings: { throttleMs: settings.throttleMs, permissionGraceMs: settings.permissionGraceMs },
+        sessions: summary.sessions,
+        withDifferences: summary.differing.length,
+        differing: summary.differing.map(({ tenant: _tenant, sessionId, ...counts }) => ({ sessionID: sessionId, ...counts }))
+      })
     }))
 )

@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
-import type { TenantState } from "../../domain/SessionState.ts"
+import { Effect, Either } from "effect"
+import { decodeTenantState, initialTenantState } from "../../domain/SessionState.ts"
 import { rootOf } from "../../projections/TenantFold.ts"
 import { type EventRow, toLoggedEvent } from "../eventstore/readAfter.ts"
 
@@ -12,9 +12,10 @@ import { type EventRow, toLoggedEvent } from "../eventstore/readAfter.ts"
 export const readSessionLog = (tenant: string, sessionId: string) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const registrations = yield* sql<{ state: TenantState }>`select state from tenant_registrations where tenant = ${tenant}`
-    const parents = registrations[0]?.state.parents ?? {}
-    const children = Object.keys(parents).filter((child) => child !== sessionId && rootOf({ devices: {}, parents }, child) === sessionId)
+    const stored = yield* sql<{ state: unknown }>`select state from tenant_registrations where tenant = ${tenant}`
+    // Which sessions are subagents of this one; registrations that do not decode name none.
+    const registrations = Either.getOrElse(decodeTenantState(stored[0]?.state ?? null), initialTenantState)
+    const children = Object.keys(registrations.parents).filter((child) => child !== sessionId && rootOf(registrations, child) === sessionId)
     const rows = yield* sql<EventRow>`
       select position::text as position, transaction_id::text as transaction_id, tenant, session_id, event_id, type,
              payload, meta, source_time, received_time

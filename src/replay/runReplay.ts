@@ -25,7 +25,8 @@ export const runReplay = (
         sessionPosition: run.sessionPosition,
         registrationsPosition: run.registrationsPosition,
         plannedAt: run.plannedAt,
-        settings: { ...fallback, ...run.settings }
+        settings: { ...fallback, ...run.settings },
+        decisions: run.decisions
       })),
       deliveries,
       overrides,

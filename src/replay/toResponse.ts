@@ -1,5 +1,5 @@
 import { tokenSuffix } from "../../projections/EventSummary.ts"
-import type { RecordedPush, ReplayedPush, ReplayResult } from "../../projections/Replay.ts"
+import { isIdentical, type RecordedPush, type ReplayedPush, type ReplayResult } from "../../projections/Replay.ts"
 import { ReplayResponse } from "./Api.ts"
 
 const replayed = (push: ReplayedPush) => ({
@@ -20,12 +20,13 @@ export const toReplayResponse = (sessionId: string, result: ReplayResult) =>
     ok: true,
     sessionID: sessionId,
     settings: { throttleMs: result.settings.throttleMs, permissionGraceMs: result.settings.permissionGraceMs },
-    identical: result.diff.missing.length === 0 && result.diff.extra.length === 0 && result.diff.different.length === 0,
+    identical: isIdentical(result.diff),
     pushes: result.pushes.map(replayed),
     recorded: result.recorded.length,
     differences: {
       missing: result.diff.missing.map(replayed),
       extra: result.diff.extra.map(recorded),
-      different: result.diff.different.map((pair) => ({ recorded: recorded(pair.recorded), replayed: replayed(pair.replayed) }))
+      different: result.diff.different.map((pair) => ({ recorded: recorded(pair.recorded), replayed: replayed(pair.replayed) })),
+      decisions: result.diff.decisions
     }
   })

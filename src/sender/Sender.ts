@@ -1,6 +1,9 @@
 import { PgClient } from "@effect/sql-pg"
 import { Cause, Chunk, Clock, Duration, Effect, Layer, Option, Queue, Random, Stream } from "effect"
+import type { AttemptAnswer } from "../../domain/PushDecision.ts"
 import { TokenInvalidated } from "../../domain/PushlineEvent.ts"
+import type { Intent } from "../../projections/PushPlanner.ts"
+import { failedStep, planStep, settleStep } from "../../projections/SenderStep.ts"
 import { describeError } from "../errors/describeError.ts"
 import { appendEvents } from "../eventstore/appendEvents.ts"
 import { pushlineLogEvent } from "../http/PushlineEvents.ts"
@@ -8,7 +11,7 @@ import { SENDER_CHANNEL } from "../projector/projectBatch.ts"
 import { Projector } from "../projector/Projector.ts"
 import { claimDueSessions, type ClaimedSession } from "./claimDueSessions.ts"
 import { PushPlanner } from "./PushPlanner.ts"
-import { PushTransport } from "./PushTransport.ts"
+import { type OutgoingPush, PushTransport } from "./PushTransport.ts"
 import { type Attempt, recordOutcomes, type SessionOutcome } from "./recordOutcomes.ts"
 
 const CLAIM_LIMIT = 32
@@ -16,6 +19,16 @@ const LEASE_SECONDS = 30
 const POLL_INTERVAL = Duration.millis(200)
 const SESSION_CONCURRENCY = 64
 const MAX_RECORD_BATCH = 64
+
+const pushOf = (intent: Intent): OutgoingPush => ({
+  token: intent.token,
+  environment: intent.environment,
+  pushType: intent.pushType,
+  topic: intent.topic,
+  priority: intent.priority,
+  collapseId: intent.collapseId,
+  payload: intent.payload
+})
 
 /**
  * The sender fiber: claims due sessions, asks the pure planner what to push,
@@ -25,7 +38,6 @@ const MAX_RECORD_BATCH = 64
 export const SenderLive = Layer.scopedDiscard(
   Effect.gen(function*() {
     const sql = yield* PgClient.PgClient
-    const planner = yield* PushPlanner
     const transport = yield* PushTransport
     const wake = yield* Queue.sliding<void>(1)
 
@@ -44,61 +56,82 @@ export const SenderLive = Layer.scopedDiscard(
       yield* subscription.take.pipe(Effect.zipRight(Queue.offer(wake, undefined)), Effect.forever, Effect.forkScoped)
     }
 
-    const handle = (claim: ClaimedSession) =>
+    const { settings } = yield* PushPlanner
+
+    /** One claimed session through the pure sender step: plan, send one push at a time, settle. */
+    const step = (claim: ClaimedSession, now: number) =>
       Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        // No projected state yet (should not happen): look again shortly rather than settle.
-        if (claim.session === null || claim.session === undefined) {
-          const retryShortly: SessionOutcome = { claim, run: null, attempts: [], memory: claim.memory, nextDueAt: now + 200, settled: false, plannedOn: null }
-          return retryShortly
+        const memory = claim.memory
+        if (claim.undecodable !== null || memory === null) {
+          yield* Effect.logError(`sender: session ${claim.sessionId} not planned: ${claim.undecodable}`)
+          return failed(claim, now, claim.undecodable ?? "sender memory does not decode", claim.causedBy)
         }
-        const plan = planner.plan({
-          tenant: claim.tenant,
-          sessionId: claim.sessionId,
-          session: claim.session,
-          registrations: claim.registrations,
-          memory: claim.memory,
-          now
-        })
-        let memory = plan.memory
-        let nextDueAt = plan.nextDueAt
+        const plan = yield* Effect.try(() =>
+          planStep({ session: claim.session, registrations: claim.registrations, memory, now, settings })
+        )
         const attempts: Array<Attempt> = []
         // One at a time: pushes to one token keep their order.
-        for (const planned of plan.pushes) {
+        for (const intent of plan.intents) {
           const attemptedAt = yield* Clock.currentTimeMillis
-          const result = yield* transport.send(planned.push)
-          attempts.push({ planned, result, attemptedAt })
+          const result = yield* transport.send(pushOf(intent))
+          const answer: AttemptAnswer = {
+            outcome: result.outcome,
+            retryAfterMs: result.retryAfterMs,
+            jitter: yield* Random.next,
+            answeredAt: yield* Clock.currentTimeMillis
+          }
+          attempts.push({ intent, result, answer, attemptedAt })
           if (result.outcome === "token-gone") {
             const event = yield* pushlineLogEvent(
               claim.tenant,
               claim.sessionId,
-              new TokenInvalidated({
-                token: planned.push.token,
-                reason: result.reason ?? "Unregistered",
-                invalidatedAt: result.invalidatedAt ?? now
-              }),
+              new TokenInvalidated({ token: intent.token, reason: result.reason ?? "Unregistered", invalidatedAt: result.invalidatedAt ?? now }),
               undefined
             )
             yield* appendEvents([event])
           }
           if (result.outcome === "misconfigured") {
-            yield* Effect.logError(
-              `APNs configuration problem: ${result.status} ${result.reason} (topic ${planned.push.topic}); not retried`
-            )
+            yield* Effect.logError(`APNs configuration problem: ${result.status} ${result.reason} (topic ${intent.topic}); not retried`)
           }
-          const jitter = yield* Random.next
-          // The throttle window runs from the run's clock, which the run records and replay
-          // re-creates; a retry's backoff runs from when the failure was known.
-          const settledAt = result.outcome === "retryable" ? yield* Clock.currentTimeMillis : now
-          const settled = planner.settle(memory, planned, result, settledAt, jitter)
-          memory = settled.memory
-          if (settled.nextDueAt !== null) nextDueAt = nextDueAt === null ? settled.nextDueAt : Math.min(nextDueAt, settled.nextDueAt)
         }
-        const run = plan.decisions.length === 0
-          ? null
-          : { sessionPosition: plan.sessionPosition, plannedAt: now, settings: planner.settings, decisions: plan.decisions }
-        const handled: SessionOutcome = { claim, run, attempts, memory, nextDueAt, settled: true, plannedOn: plan.sessionPosition }
-        return handled
+        const settled = settleStep(plan, attempts.map((attempt) => attempt.answer))
+        const outcome: SessionOutcome = {
+          claim,
+          run: plan.recorded ? { sessionPosition: plan.sessionPosition, plannedAt: now, settings, decisions: plan.decisions } : null,
+          attempts,
+          memory: settled.memory,
+          nextDueAt: settled.nextDueAt,
+          // No projected state yet: the claim's cause is not handled, look again shortly.
+          settled: plan.sessionPosition !== null,
+          plannedOn: plan.sessionPosition
+        }
+        return outcome
+      })
+
+    const failed = (claim: ClaimedSession, now: number, error: string, position: string | null): SessionOutcome => {
+      const result = failedStep(claim.memory, now, error)
+      return {
+        claim,
+        run: { sessionPosition: position, plannedAt: now, settings, decisions: result.decisions },
+        attempts: [],
+        memory: result.memory,
+        nextDueAt: result.nextDueAt,
+        settled: true,
+        plannedOn: null
+      }
+    }
+
+    const handle = (claim: ClaimedSession) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        return yield* step(claim, now).pipe(
+          // Planning threw (a bug, or a state it cannot handle): recorded, retried a few times, then given up.
+          Effect.catchTag("UnknownException", (error) =>
+            Effect.logError(`sender: planning session ${claim.sessionId} failed`, error.error).pipe(
+              Effect.as(failed(claim, now, `planning failed: ${describeError(error.error)}`, claim.session?.lastPosition ?? claim.causedBy))
+            )
+          )
+        )
       }).pipe(
         Effect.catchAllCause((cause) =>
           Effect.logWarning(`sender: session ${claim.sessionId} failed; its lease expires and it is retried`, cause).pipe(

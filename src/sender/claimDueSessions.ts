@@ -1,19 +1,25 @@
 import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import { Effect, Either } from "effect"
+import { decodePlannerMemory, type PlannerMemory } from "../../domain/PlannerMemory.ts"
+import { decodeSessionState, decodeTenantState, initialTenantState, type SessionState, type TenantState } from "../../domain/SessionState.ts"
 
 export interface ClaimedSession {
   readonly tenant: string
   readonly sessionId: string
-  readonly memory: unknown
+  /** null when the stored memory does not decode (see `undecodable`). */
+  readonly memory: PlannerMemory | null
   readonly version: string
   /** The lease this claim holds (exact text of the timestamp): its release must still find it. */
   readonly leasedUntil: string
   /** Newest log position that marked the session due, when claimed. */
   readonly causedBy: string | null
-  readonly session: unknown
-  readonly registrations: unknown
+  /** null when no state is projected yet. */
+  readonly session: SessionState | null
+  readonly registrations: TenantState
   /** Log position of the newest event in `registrations`. */
   readonly registrationsPosition: string | null
+  /** Which stored row did not decode, and why; the session is then not planned. */
+  readonly undecodable: string | null
 }
 
 /**
@@ -59,16 +65,28 @@ export const claimDueSessions = (limit: number, leaseSeconds: number) =>
     const byKey = new Map(states.map((row) => [`${row.tenant}\u0000${row.session_id}`, row]))
     return claimed.map((row): ClaimedSession => {
       const loaded = byKey.get(`${row.tenant}\u0000${row.session_id}`)
+      const storedState = loaded?.state ?? null
+      const memory = decodePlannerMemory(row.memory)
+      const session = storedState === null ? Either.right(null) : decodeSessionState(storedState)
+      const registrations = decodeTenantState(loaded?.registrations ?? null)
+      const undecodable = Either.isLeft(memory)
+        ? `sender memory does not decode: ${memory.left}`
+        : Either.isLeft(session)
+        ? `session state does not decode: ${session.left}`
+        : Either.isLeft(registrations)
+        ? `tenant registrations do not decode: ${registrations.left}`
+        : null
       return {
         tenant: row.tenant,
         sessionId: row.session_id,
-        memory: row.memory,
+        memory: Either.getOrNull(memory),
         version: row.version,
         leasedUntil: row.leased_until,
         causedBy: row.caused_by,
-        session: loaded?.state ?? null,
-        registrations: loaded?.registrations ?? null,
-        registrationsPosition: loaded?.registrations_position ?? null
+        session: Either.getOrNull(session),
+        registrations: Either.getOrElse(registrations, initialTenantState),
+        registrationsPosition: loaded?.registrations_position ?? null,
+        undecodable
       }
     })
   })

@@ -1,21 +1,25 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
+import type { PlannerMemory } from "../../domain/PlannerMemory.ts"
+import type { AttemptAnswer, PushDecision } from "../../domain/PushDecision.ts"
+import type { Intent, PlannerSettings } from "../../projections/PushPlanner.ts"
 import type { ClaimedSession } from "./claimDueSessions.ts"
-import type { PlanDecision, PlannedPush, PushPlannerShape } from "./PushPlanner.ts"
 import type { DeliveryResult } from "./PushTransport.ts"
 
-/** A planning run that decided something (a send or a hold); the timeline shows it, replay re-plans at it. */
+/** A planning run that decided something or changed memory; the timeline shows it, replay re-runs it. */
 export interface RecordedRun {
-  readonly sessionPosition: string
+  /** The state planned on; null for a run that could not plan. */
+  readonly sessionPosition: string | null
   readonly plannedAt: number
-  readonly settings: PushPlannerShape["settings"]
-  readonly decisions: ReadonlyArray<PlanDecision>
+  readonly settings: PlannerSettings
+  readonly decisions: ReadonlyArray<PushDecision>
 }
 
-/** One APNs attempt and its answer. */
+/** One APNs attempt: what was sent, APNs' answer, and what the step settled it with. */
 export interface Attempt {
-  readonly planned: PlannedPush
+  readonly intent: Intent
   readonly result: DeliveryResult
+  readonly answer: AttemptAnswer
   readonly attemptedAt: number
 }
 
@@ -24,7 +28,8 @@ export interface SessionOutcome {
   readonly claim: ClaimedSession
   readonly run: RecordedRun | null
   readonly attempts: ReadonlyArray<Attempt>
-  readonly memory: unknown
+  /** null: keep the stored memory (it did not decode). */
+  readonly memory: PlannerMemory | null
   readonly nextDueAt: number | null
   /** Whether the claim's cause counts as handled (not when there was no state to plan on). */
   readonly settled: boolean
@@ -57,7 +62,7 @@ export const recordOutcomes = (outcomes: ReadonlyArray<SessionOutcome>) =>
       run === null ? [] : [{
         tenant: claim.tenant,
         session_id: claim.sessionId,
-        session_position: run.sessionPosition,
+        session_position: run.sessionPosition ?? claim.causedBy ?? "0",
         registrations_position: claim.registrationsPosition,
         planned_at_ms: run.plannedAt,
         settings: run.settings,
@@ -65,22 +70,25 @@ export const recordOutcomes = (outcomes: ReadonlyArray<SessionOutcome>) =>
       }]
     )
     const attempts = outcomes.flatMap(({ attempts, claim }) =>
-      attempts.map(({ attemptedAt, planned, result }) => ({
+      attempts.map(({ answer, attemptedAt, intent, result }) => ({
         tenant: claim.tenant,
         session_id: claim.sessionId,
-        caused_by: planned.causedBy,
-        token: planned.push.token,
-        environment: planned.push.environment,
-        push_type: planned.push.pushType,
-        event: planned.event,
-        priority: planned.push.priority,
+        caused_by: intent.causedBy,
+        token: intent.token,
+        environment: intent.environment,
+        push_type: intent.pushType,
+        event: intent.event,
+        priority: intent.priority,
         headers: result.headers,
-        payload: planned.push.payload,
+        payload: intent.payload,
         status: result.status,
         reason: result.reason,
         apns_id: result.apnsId,
         latency_ms: result.latencyMs,
-        outcome: result.outcome,
+        outcome: answer.outcome,
+        retry_after_ms: answer.retryAfterMs,
+        jitter: answer.jitter,
+        answered_at_ms: answer.answeredAt,
         attempted_at: new Date(attemptedAt).toISOString()
       }))
     ).map((attempt, seq) => ({ ...attempt, seq }))
@@ -105,19 +113,22 @@ export const recordOutcomes = (outcomes: ReadonlyArray<SessionOutcome>) =>
       ),
       attempts as (
         insert into deliveries (tenant, session_id, caused_by, token, environment, push_type, event, priority,
-                                headers, payload, status, reason, apns_id, latency_ms, outcome, attempted_at, run_id)
+                                headers, payload, status, reason, apns_id, latency_ms, outcome,
+                                retry_after_ms, jitter, answered_at_ms, attempted_at, run_id)
         select a.tenant, a.session_id, a.caused_by, a.token, a.environment, a.push_type, a.event, a.priority,
-               a.headers, a.payload, a.status, a.reason, a.apns_id, a.latency_ms, a.outcome, a.attempted_at,
+               a.headers, a.payload, a.status, a.reason, a.apns_id, a.latency_ms, a.outcome,
+               a.retry_after_ms, a.jitter, a.answered_at_ms, a.attempted_at,
                (select run.id from run where run.tenant = a.tenant and run.session_id = a.session_id)
         from jsonb_to_recordset(${JSON.stringify(attempts)}::jsonb)
           as a(seq int, tenant text, session_id text, caused_by bigint, token text, environment text, push_type text,
                event text, priority int, headers jsonb, payload jsonb, status int, reason text, apns_id text,
-               latency_ms double precision, outcome text, attempted_at timestamptz)
+               latency_ms double precision, outcome text, retry_after_ms double precision, jitter double precision,
+               answered_at_ms bigint, attempted_at timestamptz)
         order by a.seq
       ),
       released as (
         update sender_sessions s
-          set memory = x.memory,
+          set memory = coalesce(x.memory, s.memory),
               due_at = case
                 when s.version = x.version and not exists (
                   select 1 from session_states st

@@ -1,16 +1,20 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
+import { DecisionKind } from "../../domain/PushDecision.ts"
 import { BadRequest, NotFound } from "../http/ApiErrors.ts"
 import { Authentication } from "../http/Authentication.ts"
 
 const Decision = Schema.Struct({
   runId: Schema.String,
   at: Schema.Number.annotations({ description: "When the sender planned (epoch ms)" }),
-  decision: Schema.Literal("send", "throttled", "permission-grace", "retry-backoff", "superseded"),
-  target: Schema.String.annotations({ description: "Token suffix, or live-activity / alerts for a hold over all of them" }),
+  decision: Schema.Union(DecisionKind, Schema.Literal("superseded")),
+  target: Schema.String.annotations({ description: "Token suffix, live-activity / alerts for a hold over all of them, or session for a failed run" }),
   event: Schema.NullOr(Schema.String),
   pushType: Schema.NullOr(Schema.String),
-  until: Schema.NullOr(Schema.Number).annotations({ description: "When a hold ends (epoch ms)" }),
+  until: Schema.NullOr(Schema.Number).annotations({ description: "When a hold ends, or a failed run is retried (epoch ms)" }),
+  reason: Schema.NullOr(Schema.String).annotations({
+    description: "Why: for skipped, no-bundle-id / no-device / not-subscribed / no-token / permission-answered; for failed, the error"
+  }),
   supersededBy: Schema.NullOr(Schema.String).annotations({ description: "Position of the newer state pushed instead" })
 })
 

@@ -1,6 +1,27 @@
 import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
-import type { RecordedDelivery, RecordedRun, RunDecision, TimelineEventRow } from "../../projections/Timeline.ts"
+import { Effect, Either, Schema } from "effect"
+import { decodeStored } from "../../domain/decodeStored.ts"
+import { AttemptAnswer, DeliveryOutcome, PushDecision } from "../../domain/PushDecision.ts"
+import type { PlannerSettings } from "../../projections/PushPlanner.ts"
+import type { RecordedDelivery, RecordedRun, TimelineEventRow } from "../../projections/Timeline.ts"
+
+/** A run's record as stored: its decisions and the settings it planned with. */
+const StoredRun = Schema.Struct({
+  decisions: Schema.Array(PushDecision),
+  settings: Schema.Struct({
+    throttleMs: Schema.Number,
+    permissionGraceMs: Schema.Number,
+    defaultBundleId: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true })
+  })
+})
+const decodeRun = decodeStored(StoredRun)
+const decodeAnswer = decodeStored(AttemptAnswer)
+
+/** Runs whose record does not decode: shown as one failed decision saying so, never guessed at. */
+const undecodableRun = (reason: string) => ({
+  decisions: [{ decision: "failed" as const, target: "session", reason: `recorded run does not decode: ${reason}` }],
+  settings: { throttleMs: 0, permissionGraceMs: 0 }
+})
 
 /**
  * What the timeline reads: the session's events (its own, a subagent's
@@ -63,19 +84,22 @@ export const readTimelineEvents = (tenant: string, sessionId: string, after: big
 export const readRuns = (tenant: string, sessionId: string) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const rows = yield* sql<{ id: string; session_position: string; registrations_position: string | null; planned_at_ms: string; settings: any; decisions: ReadonlyArray<RunDecision> }>`
+    const rows = yield* sql<{ id: string; session_position: string; registrations_position: string | null; planned_at_ms: string; settings: unknown; decisions: unknown }>`
       select id::text as id, session_position::text as session_position, registrations_position::text as registrations_position,
              planned_at_ms::text as planned_at_ms, settings, decisions
       from sender_runs where tenant = ${tenant} and session_id = ${sessionId}
       order by sender_runs.id` // qualified: a bare `id` would sort by the text alias (10 before 9)
-    return rows.map((row) => ({
-      id: row.id,
-      sessionPosition: row.session_position,
-      registrationsPosition: row.registrations_position,
-      plannedAt: Number(row.planned_at_ms),
-      settings: row.settings as { readonly throttleMs: number; readonly permissionGraceMs: number },
-      decisions: row.decisions
-    } satisfies RecordedRun & Record<string, unknown>))
+    return rows.map((row) => {
+      const stored = Either.getOrElse(decodeRun({ decisions: row.decisions, settings: row.settings }), undecodableRun)
+      return {
+        id: row.id,
+        sessionPosition: row.session_position,
+        registrationsPosition: row.registrations_position,
+        plannedAt: Number(row.planned_at_ms),
+        settings: stored.settings satisfies Partial<PlannerSettings>,
+        decisions: stored.decisions
+      } satisfies RecordedRun & Record<string, unknown>
+    })
   })
 
 /** Deliveries caused by events in [from, to], plus any without a cause. */
@@ -97,10 +121,14 @@ export const readDeliveries = (tenant: string, sessionId: string, range: { reado
       apns_id: string | null
       latency_ms: number | null
       outcome: string
+      retry_after_ms: number | null
+      jitter: number | null
+      answered_at_ms: string | null
       attempted_at: Date
     }>`
       select id::text as id, run_id::text as run_id, caused_by::text as caused_by, token, push_type, event, priority,
-             headers, payload, status, reason, apns_id, latency_ms, outcome, attempted_at
+             headers, payload, status, reason, apns_id, latency_ms, outcome, retry_after_ms, jitter,
+             answered_at_ms::text as answered_at_ms, attempted_at
       from deliveries
       where tenant = ${tenant} and session_id = ${sessionId}
         and (${range === null}::boolean or caused_by is null
@@ -121,6 +149,15 @@ export const readDeliveries = (tenant: string, sessionId: string, range: { reado
       apnsId: row.apns_id,
       latencyMs: row.latency_ms,
       outcome: row.outcome,
+      // Attempts recorded before answers were have none: replay then assumes the run's own clock.
+      answer: row.jitter === null || row.answered_at_ms === null
+        ? null
+        : Either.getOrNull(decodeAnswer({
+          outcome: row.outcome,
+          retryAfterMs: row.retry_after_ms,
+          jitter: row.jitter,
+          answeredAt: Number(row.answered_at_ms)
+        })),
       attemptedAt: new Date(row.attempted_at).getTime()
     }))
   })

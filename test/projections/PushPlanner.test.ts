@@ -1,10 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { SessionState, TenantState } from "../../domain/SessionState.ts"
-import { claimsFirst, initialMemory, pacedByThrottle, type PlannerMemory, planPushes, settlePush } from "../../projections/PushPlanner.ts"
+import { initialMemory, type PlannerMemory } from "../../domain/PlannerMemory.ts"
+import { claimsFirst, pacedByThrottle, planPushes, settlePush } from "../../projections/PushPlanner.ts"
 import { asked, busy, foldAll, idle, oc, pushline, replied, T0, text } from "./support.ts"
 
 const settings = { throttleMs: 10_000, permissionGraceMs: 5_000, defaultBundleId: "com.example.app" }
 const tenant: TenantState = {
+  version: 1,
   devices: { aaaa: { bundleId: null, apnsEnv: "sandbox", pushToStartToken: "bbbb", events: ["complete", "permission", "error"] } },
   parents: {}
 }

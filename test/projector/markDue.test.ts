@@ -1,5 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
+import { initialMemory } from "../../domain/PlannerMemory.ts"
 import { Effect, Layer } from "effect"
 import type { NewEvent } from "../../domain/LoggedEvent.ts"
 import { pgLayer } from "../../src/db/Database.ts"
@@ -80,11 +81,11 @@ layer(DueDatabase, { excludeTestServices: true })("marking sessions due", (it) =
       expect((yield* due).lease_ms).toBeGreaterThan(29_000)
       yield* project(text("step 3"))
       expect(yield* claimDueSessions(10, 30)).toEqual([]) // still leased
-      yield* recordOutcomes([{ claim: claim!, run: null, attempts: [], memory: {}, nextDueAt: Date.now() + 10_000, settled: true, plannedOn }])
+      yield* recordOutcomes([{ claim: claim!, run: null, attempts: [], memory: initialMemory(), nextDueAt: Date.now() + 10_000, settled: true, plannedOn }])
       expect((yield* due).in_ms).toBeLessThanOrEqual(0)
       // Planned on the newest state, the release keeps the time asked for.
       const [again] = yield* claimDueSessions(10, 30)
-      yield* recordOutcomes([{ claim: again!, run: null, attempts: [], memory: {}, nextDueAt: Date.now() + 10_000, settled: true, plannedOn: (again!.session as { lastPosition: string }).lastPosition }])
+      yield* recordOutcomes([{ claim: again!, run: null, attempts: [], memory: initialMemory(), nextDueAt: Date.now() + 10_000, settled: true, plannedOn: (again!.session as { lastPosition: string }).lastPosition }])
       expect((yield* due).in_ms).toBeGreaterThan(9_000)
 
       yield* project(idle())

@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
+import { initialMemory } from "../../domain/PlannerMemory.ts"
 import { Checkpoint } from "../../src/eventstore/readAfter.ts"
 import { writeProjectedBatch } from "../../src/projector/writeProjectedBatch.ts"
 import { claimDueSessions, type ClaimedSession } from "../../src/sender/claimDueSessions.ts"
@@ -9,7 +10,7 @@ import { freshDatabaseLayer } from "../support/database.ts"
 
 /** The sender finished with `claim`: nothing sent, next due as given. */
 const handled = (claim: ClaimedSession, fields: Partial<SessionOutcome> = {}): SessionOutcome => ({
-  claim, run: null, attempts: [], memory: {}, nextDueAt: null, settled: true, plannedOn: null, ...fields
+  claim, run: null, attempts: [], memory: initialMemory(), nextDueAt: null, settled: true, plannedOn: null, ...fields
 })
 
 /** The only session in sender_sessions, due now. */
@@ -86,14 +87,14 @@ layer(freshDatabaseLayer("claims"), { excludeTestServices: true })("claiming due
       expect(taken?.sessionId).toBe("ses_slow")
       expect(taken?.leasedUntil).not.toBe(slow?.leasedUntil)
 
-      yield* recordOutcomes([handled(slow!, { memory: { from: "slow" } })])
+      yield* recordOutcomes([handled(slow!, { memory: { ...initialMemory(), alertsDone: 7 } })])
       const [row] = yield* sql<{ leased: boolean; memory: unknown }>`
         select leased_until > now() as leased, memory from sender_sessions where session_id = 'ses_slow'`
       expect(row).toEqual({ leased: true, memory: {} })
 
-      yield* recordOutcomes([handled(taken!, { memory: { from: "taker" } })])
+      yield* recordOutcomes([handled(taken!, { memory: { ...initialMemory(), alertsDone: 9 } })])
       const [released] = yield* sql<{ leased_until: string | null; memory: unknown }>`
         select leased_until, memory from sender_sessions where session_id = 'ses_slow'`
-      expect(released).toEqual({ leased_until: null, memory: { from: "taker" } })
+      expect(released).toEqual({ leased_until: null, memory: { ...initialMemory(), alertsDone: 9 } })
     }))
 })

@@ -78,7 +78,7 @@ layer(pipelineLayer(recordingSettings), { excludeTestServices: true, timeout: 12
       const { auth, base, pushes, sessionId } = yield* recordSession("replay")
       const clean = yield* request(base, "POST", `/v1/sessions/${sessionId}/replay`, undefined, auth)
       expect(clean.status).toBe(200)
-      expect(clean.body.differences).toEqual({ missing: [], extra: [], different: [] })
+      expect(clean.body.differences).toEqual({ missing: [], extra: [], different: [], decisions: [] })
       expect(clean.body.identical).toBe(true)
       expect(clean.body.recorded).toBe(pushes.length)
       expect(clean.body.settings).toEqual(recordingSettings)
@@ -94,6 +94,7 @@ layer(pipelineLayer(recordingSettings), { excludeTestServices: true, timeout: 12
       expect(altered.body.identical).toBe(false)
       expect(altered.body.differences.missing).toEqual([])
       expect(altered.body.differences.extra).toEqual([])
+      expect(altered.body.differences.decisions).toEqual([])
       expect(altered.body.differences.different).toHaveLength(1)
       const [difference] = altered.body.differences.different
       expect(difference.recorded.deliveryId).toBe(row!.id)

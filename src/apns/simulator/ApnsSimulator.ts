@@ -13,7 +13,7 @@ import { deviceTokenOf, type HeaderRules, type Rejection, validateHeaders, valid
  * accepted push; `GET /pushes` (HTTP/1.1 or HTTP/2, same port) lists them.
  */
 export type Fault =
-  | { readonly kind: "status"; readonly status: 429 | 500 | 503; readonly reason?: string }
+  | { readonly kind: "status"; readonly status: 429 | 500 | 503; readonly reason?: string; readonly retryAfterSeconds?: number }
   | { readonly kind: "goaway" }
   | { readonly kind: "reset" }
   | { readonly kind: "latency"; readonly ms: number }
@@ -221,7 +221,12 @@ export class ApnsSimulator {
     if (fault !== undefined) {
       switch (fault.kind) {
         case "status":
-          return this.reject(exchange, { status: fault.status, reason: fault.reason ?? DEFAULT_REASONS[fault.status] ?? "InternalServerError" })
+          return this.reject(
+            exchange,
+            { status: fault.status, reason: fault.reason ?? DEFAULT_REASONS[fault.status] ?? "InternalServerError" },
+            undefined,
+            fault.retryAfterSeconds
+          )
         case "reset":
           // The connection drops mid-request: the client never learns the outcome.
           exchange.session.destroy()
@@ -260,11 +265,12 @@ export class ApnsSimulator {
     respond(exchange.stream, 200, apnsId)
   }
 
-  private reject(exchange: Exchange, rejection: Rejection, timestamp?: number): undefined {
+  private reject(exchange: Exchange, rejection: Rejection, timestamp?: number, retryAfterSeconds?: number): undefined {
     const token = deviceTokenOf(exchange.path)?.toLowerCase()
     this.rejections.push({ receivedAt: this.now(), token, status: rejection.status, reason: rejection.reason })
     const body = timestamp === undefined ? { reason: rejection.reason } : { reason: rejection.reason, timestamp }
-    respond(exchange.stream, rejection.status, exchange.headers["apns-id"] ?? crypto.randomUUID(), JSON.stringify(body))
+    const extra = retryAfterSeconds === undefined ? {} : { "retry-after": String(retryAfterSeconds) }
+    respond(exchange.stream, rejection.status, exchange.headers["apns-id"] ?? crypto.randomUUID(), JSON.stringify(body), extra)
     return undefined
   }
 

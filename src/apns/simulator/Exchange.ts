@@ -52,9 +52,15 @@ export const readExchange = (exchange: Exchange) => {
 export const ignore = () => {}
 
 /** Answers a stream (if the client still listens); `apnsId` "" for the records endpoint. */
-export const respond = (stream: http2.ServerHttp2Stream, status: number, apnsId: string, body?: string) => {
+export const respond = (
+  stream: http2.ServerHttp2Stream,
+  status: number,
+  apnsId: string,
+  body?: string,
+  extraHeaders: http2.OutgoingHttpHeaders = {}
+) => {
   if (stream.destroyed || stream.closed) return
-  const headers: http2.OutgoingHttpHeaders = { ":status": status }
+  const headers: http2.OutgoingHttpHeaders = { ":status": status, ...extraHeaders }
   if (apnsId !== "") headers["apns-id"] = apnsId
   if (body !== undefined) headers["content-type"] = "application/json"
   stream.respond(headers, { endStream: body === undefined })
