@@ -2,15 +2,14 @@ import { SqlClient } from "@effect/sql"
 import { Data, Effect, Layer } from "effect"
 import { RelayConfig } from "../config/RelayConfig.ts"
 import { MigratedDatabaseLive } from "../db/Database.ts"
-import { ProjectionFoldsLive } from "../projector/ProjectionFoldsLive.ts"
 import { PlannerLive } from "../server/RelayLive.ts"
 
 /**
  * What the operator commands run on: the database straight (DATABASE_URL, or
  * the embedded cluster, shared with a running relay), and the push planner
- * with the relay's settings (for replay), and the folds (for rebuild).
+ * with the relay's settings (for replay).
  */
-export const OperatorLive = Layer.mergeAll(MigratedDatabaseLive("shared"), PlannerLive, ProjectionFoldsLive).pipe(Layer.provideMerge(RelayConfig.layer))
+export const OperatorLive = Layer.mergeAll(MigratedDatabaseLive("shared"), PlannerLive).pipe(Layer.provideMerge(RelayConfig.layer))
 
 export class SessionNotFound extends Data.TaggedError("SessionNotFound")<{ readonly message: string }> {}
 export class AmbiguousSession extends Data.TaggedError("AmbiguousSession")<{ readonly message: string }> {}

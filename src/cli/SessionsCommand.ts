@@ -17,9 +17,9 @@ export const sessionsCommand = Command.make("sessions", { tenant, json, limit },
     const now = yield* Clock.currentTimeMillis
     const sessions = rows.map((row) => ({
       tenant: tenantPrefix(row.tenant),
-      sessionID: row.session_id as string,
+      sessionID: row.session_id,
       contentState: contentStateOf(row.state),
-      turn: row.state.turn as number,
+      turn: row.state.turn,
       updatedAt: new Date(row.updated_at).toISOString(),
       lastPush: row.last_delivery === null
         ? null

@@ -1,3 +1,5 @@
+import type { Undecodable } from "../../projections/FoldBatch.ts"
+
 /**
  * The leading projector's memory of the states it last committed, so a batch
  * need not read back what this same process wrote a moment ago. Only the
@@ -6,21 +8,17 @@
  * leadership lasts; a new leader (or a rebuild) starts with an empty cache.
  *
  * Bounded: least recently used sessions are forgotten and read again on need.
- * States are plain JSON values the folds never mutate, so they are kept as is.
+ * States are decoded once, when read from the database; the folds never
+ * mutate them, so they are kept as is.
  */
-export class FoldedStateCache {
-  private readonly sessions = new Map<string, unknown>()
-  private readonly tenants = new Map<string, unknown>()
+export class FoldedStateCache<S, T> {
+  private readonly sessions = new Map<string, S | Undecodable | null>()
+  private readonly tenants = new Map<string, T | Undecodable | null>()
 
   constructor(private readonly maxSessions = 20_000) {}
 
-  /** NUL as the separator: PostgreSQL text cannot hold it, so no stored id contains it. */
-  static sessionKey(tenant: string, sessionId: string) {
-    return `${tenant}\u0000${sessionId}`
-  }
-
   /** The committed state, `undefined` when not remembered (`null` is "known: none stored"). */
-  session(key: string): unknown {
+  session(key: string): S | Undecodable | null | undefined {
     const state = this.sessions.get(key)
     if (state !== undefined) {
       // Map order is insertion order: move to the newest end.
@@ -30,12 +28,12 @@ export class FoldedStateCache {
     return state
   }
 
-  tenant(tenant: string): unknown {
+  tenant(tenant: string): T | Undecodable | null | undefined {
     return this.tenants.get(tenant)
   }
 
   /** After a commit: the states as they now are in the database. */
-  rememberSession(key: string, state: unknown) {
+  rememberSession(key: string, state: S | Undecodable | null) {
     this.sessions.delete(key)
     this.sessions.set(key, state)
     if (this.sessions.size > this.maxSessions) {
@@ -44,7 +42,7 @@ export class FoldedStateCache {
     }
   }
 
-  rememberTenant(tenant: string, state: unknown) {
+  rememberTenant(tenant: string, state: T | Undecodable | null) {
     this.tenants.set(tenant, state)
   }
 

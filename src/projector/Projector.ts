@@ -1,5 +1,7 @@
 import { PgClient } from "@effect/sql-pg"
 import { Clock, Context, Duration, Effect, Layer, PubSub, Queue, Stream } from "effect"
+import type { Folds } from "../../projections/FoldBatch.ts"
+import { sessionFolds } from "../../projections/SessionProjection.ts"
 import { EVENTS_CHANNEL } from "../eventstore/appendEvents.ts"
 import { readAfter } from "../eventstore/readAfter.ts"
 import { loadCheckpoint } from "./Checkpoints.ts"
@@ -25,7 +27,8 @@ export class Projector extends Context.Tag("pushline/Projector")<Projector, {
   /** The payload of this projector's NOTIFY to senders: its own process's sender skips it, `projected` told it already. */
   readonly instanceId: string
 }>() {
-  static readonly layer = Layer.scoped(
+  /** The relay's projector, folding with `folds` (the session projection; tests give their own). */
+  static readonly layerWith = <S, T>(folds: Folds<S, T>) => Layer.scoped(
     Projector,
     Effect.gen(function*() {
       const sql = yield* PgClient.PgClient
@@ -48,13 +51,13 @@ export class Projector extends Context.Tag("pushline/Projector")<Projector, {
           yield* Effect.logInfo("projector: leading (advisory lock held)")
           let checkpoint = yield* loadCheckpoint(SESSIONS_PROJECTOR)
           // What this leader committed; a new leadership starts from the database again.
-          const cache = new FoldedStateCache()
+          const cache = new FoldedStateCache<S, T>()
           let heldBackDelay = 1
           let lockCheckedAt = 0
           while (true) {
             const batch = yield* readAfter(checkpoint, BATCH_SIZE)
             if (batch.events.length > 0) {
-              const result = yield* projectBatch(SESSIONS_PROJECTOR, checkpoint, batch.checkpoint, batch.events, {
+              const result = yield* projectBatch(folds, SESSIONS_PROJECTOR, checkpoint, batch.checkpoint, batch.events, {
                 markDue: true,
                 cache,
                 projectedBy: instanceId
@@ -95,5 +98,6 @@ export class Projector extends Context.Tag("pushline/Projector")<Projector, {
       return { projected, instanceId }
     })
   )
-}
 
+  static readonly layer = Projector.layerWith(sessionFolds)
+}

@@ -1,11 +1,11 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
-import { FoldedStateCache } from "./FoldedStateCache.ts"
+import { sessionKey } from "../../projections/FoldBatch.ts"
 
 export interface FoldedStates {
   /** By tenant: the stored registrations state, or null when none is stored. */
   readonly tenants: Map<string, unknown>
-  /** By (tenant, session) key of FoldedStateCache.sessionKey: the stored state, or null. */
+  /** By (tenant, session) key (projections/FoldBatch.ts sessionKey): the stored state, or null. */
   readonly sessions: Map<string, unknown>
 }
 
@@ -36,7 +36,7 @@ export const loadFoldedStates = (
         join jsonb_to_recordset(${JSON.stringify(sessions.map(({ sessionId, tenant }) => ({ tenant, session_id: sessionId })))}::jsonb)
           as k(tenant text, session_id text)
           on s.tenant = k.tenant and s.session_id = k.session_id`
-      for (const row of rows) found.sessions.set(FoldedStateCache.sessionKey(row.tenant, row.session_id), row.state)
+      for (const row of rows) found.sessions.set(sessionKey(row.tenant, row.session_id), row.state)
     }
     return found
   })

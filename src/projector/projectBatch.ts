@@ -1,10 +1,9 @@
-import { Effect } from "effect"
+import { Effect, Either } from "effect"
 import type { LoggedEvent } from "../../domain/LoggedEvent.ts"
+import { foldBatch, type Folds, sessionKey, sessionsTouched, type StatesBefore, Undecodable } from "../../projections/FoldBatch.ts"
 import type { Checkpoint } from "../eventstore/readAfter.ts"
 import { FoldedStateCache } from "./FoldedStateCache.ts"
-import { foldBatch, sessionsTouched, type StatesBefore } from "./foldBatch.ts"
 import { loadFoldedStates } from "./loadFoldedStates.ts"
-import { ProjectionFolds } from "./ProjectionFolds.ts"
 import { writeProjectedBatch } from "./writeProjectedBatch.ts"
 
 export { SENDER_CHANNEL } from "./writeProjectedBatch.ts"
@@ -24,38 +23,58 @@ export interface ProjectedBatch {
  * only once they are committed. `markDue: false` is for rebuilds, which must
  * not send anything again.
  */
-export const projectBatch = (
+export const projectBatch = <S, T>(
+  folds: Folds<S, T>,
   projector: string,
   from: Checkpoint,
   to: Checkpoint,
   events: ReadonlyArray<LoggedEvent>,
   options: {
     readonly markDue: boolean
-    readonly cache?: FoldedStateCache | undefined
+    readonly cache?: FoldedStateCache<S, T> | undefined
     /** Payload of the NOTIFY that wakes senders (see writeProjectedBatch). */
     readonly projectedBy?: string | undefined
   }
 ) =>
   Effect.gen(function*() {
-    const folds = yield* ProjectionFolds
-    const cache = options.cache ?? new FoldedStateCache()
+    const cache = options.cache ?? new FoldedStateCache<S, T>()
 
     const missingTenants = [...new Set(events.map((event) => event.tenant))].filter((tenant) => cache.tenant(tenant) === undefined)
-    const tenantsLoaded = yield* loadFoldedStates(missingTenants, [])
-    for (const [tenant, state] of tenantsLoaded.tenants) cache.rememberTenant(tenant, state)
+    const tenantsLoaded = new Map<string, T | Undecodable | null>()
+    for (const [tenant, stored] of (yield* loadFoldedStates(missingTenants, [])).tenants) {
+      const state = yield* decoded(stored, folds.decodeRegistrations, `registrations of tenant ${tenant.slice(0, 8)}`)
+      tenantsLoaded.set(tenant, state)
+      cache.rememberTenant(tenant, state)
+    }
 
-    const routing: StatesBefore = { tenant: (tenant) => cache.tenant(tenant), session: (key) => cache.session(key) }
+    const routing: StatesBefore<S, T> = { tenant: (tenant) => cache.tenant(tenant), session: (key) => cache.session(key) }
     const missingSessions = sessionsTouched(folds, events, routing).filter(({ key }) => cache.session(key) === undefined)
-    const sessionsLoaded = yield* loadFoldedStates([], missingSessions)
-    for (const [key, state] of sessionsLoaded.sessions) cache.rememberSession(key, state)
+    const sessionsLoaded = new Map<string, S | Undecodable | null>()
+    for (const [key, stored] of (yield* loadFoldedStates([], missingSessions)).sessions) {
+      const state = yield* decoded(stored, folds.decodeSession, `state of session ${key.split("\u0000")[1]}`)
+      sessionsLoaded.set(key, state)
+      cache.rememberSession(key, state)
+    }
 
     // What was just read is used as read, whatever the bounded cache has forgotten since.
     const folded = foldBatch(folds, events, {
-      tenant: (tenant) => tenantsLoaded.tenants.get(tenant) ?? cache.tenant(tenant),
-      session: (key) => sessionsLoaded.sessions.get(key) ?? cache.session(key)
+      tenant: (tenant) => tenantsLoaded.get(tenant) ?? cache.tenant(tenant),
+      session: (key) => sessionsLoaded.get(key) ?? cache.session(key)
     })
     yield* writeProjectedBatch(projector, from, to, folded, { markDue: options.markDue, projectedBy: options.projectedBy })
-    for (const row of folded.sessions) cache.rememberSession(FoldedStateCache.sessionKey(row.tenant, row.session_id), row.state)
+    for (const row of folded.sessions) cache.rememberSession(sessionKey(row.tenant, row.session_id), row.state)
     for (const row of folded.tenants) cache.rememberTenant(row.tenant, row.state)
     return { events: events.length, changedSessions: folded.changedSessions } satisfies ProjectedBatch
   })
+
+/** A stored row decoded; one that does not decode is logged and folded as Undecodable (skipped, saying why). */
+const decoded = <A>(stored: unknown, decode: (stored: unknown) => Either.Either<A, string>, what: string) => {
+  if (stored === null) return Effect.succeed(null)
+  return Either.match(decode(stored), {
+    onRight: (state) => Effect.succeed(state),
+    onLeft: (reason) =>
+      Effect.logError(`projector: the stored ${what} does not decode; its events are skipped: ${reason}`).pipe(
+        Effect.as(new Undecodable(reason))
+      )
+  })
+}

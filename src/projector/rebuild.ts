@@ -1,5 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
+import type { Folds } from "../../projections/FoldBatch.ts"
+import { sessionFolds } from "../../projections/SessionProjection.ts"
 import { Checkpoint, readAfter } from "../eventstore/readAfter.ts"
 import { FoldedStateCache } from "./FoldedStateCache.ts"
 import { projectBatch } from "./projectBatch.ts"
@@ -16,7 +18,7 @@ export interface RebuildProgress {
  * with today's code, under the projector's lock (a running relay pauses its
  * projector meanwhile). Sends nothing: sender memory is kept as it is.
  */
-export const rebuildProjections = (onProgress: (progress: RebuildProgress) => Effect.Effect<void> = () => Effect.void) =>
+export const rebuildWith = <S, T>(folds: Folds<S, T>, onProgress: (progress: RebuildProgress) => Effect.Effect<void> = () => Effect.void) =>
   Effect.scoped(
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
@@ -34,7 +36,7 @@ export const rebuildProjections = (onProgress: (progress: RebuildProgress) => Ef
       )
       let checkpoint = Checkpoint.start
       let folded = 0
-      const cache = new FoldedStateCache()
+      const cache = new FoldedStateCache<S, T>()
       while (true) {
         const batch = yield* readAfter(checkpoint, 1000)
         if (batch.events.length === 0) {
@@ -43,7 +45,7 @@ export const rebuildProjections = (onProgress: (progress: RebuildProgress) => Ef
           yield* Effect.sleep("5 millis")
           continue
         }
-        yield* projectBatch(SESSIONS_PROJECTOR, checkpoint, batch.checkpoint, batch.events, { markDue: false, cache })
+        yield* projectBatch(folds, SESSIONS_PROJECTOR, checkpoint, batch.checkpoint, batch.events, { markDue: false, cache })
         checkpoint = batch.checkpoint
         folded += batch.events.length
         yield* onProgress({ folded, head })
@@ -51,3 +53,6 @@ export const rebuildProjections = (onProgress: (progress: RebuildProgress) => Ef
       return { folded, head } satisfies RebuildProgress
     })
   )
+
+/** The relay's rebuild: the session projection. */
+export const rebuildProjections = (onProgress?: (progress: RebuildProgress) => Effect.Effect<void>) => rebuildWith(sessionFolds, onProgress)

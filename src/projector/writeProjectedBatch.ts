@@ -1,57 +1,11 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
+import type { ProjectedWrites } from "../../projections/FoldBatch.ts"
 import type { Checkpoint } from "../eventstore/readAfter.ts"
 import { CheckpointMoved } from "./Checkpoints.ts"
 
 /** Sessions the sender should look at: their state changed. */
 export const SENDER_CHANNEL = "pushline_due"
-
-export interface SessionStateRow {
-  readonly tenant: string
-  readonly session_id: string
-  readonly state: unknown
-  readonly last_position: string
-  /** Wake the sender now even if the session already has a time (not a change the throttle paces). */
-  readonly urgent: boolean
-  /** 1: the sender claims it ahead of progress-only sessions (a transition, or a post waiting for its pushes). */
-  readonly claim_priority: number
-}
-
-export interface TenantStateRow {
-  readonly tenant: string
-  readonly state: unknown
-  readonly last_position: string
-}
-
-export interface OutcomeRow {
-  readonly position: string
-  readonly tenant: string
-  readonly session_id: string
-  readonly applied: boolean
-  readonly reason: string | null
-}
-
-export interface StepRow {
-  readonly tenant: string
-  readonly session_id: string
-  readonly position: string
-  readonly applied: boolean
-  readonly reason: string | null
-  readonly content_state: unknown
-}
-
-export interface ProjectedWrites {
-  readonly sessions: ReadonlyArray<SessionStateRow>
-  readonly tenants: ReadonlyArray<TenantStateRow>
-  /**
-   * What an event did, for the events whose steps do not say it: no step (a registration,
-   * an event no fold uses), several, one on another session (a subagent's event on its
-   * root), or a registration besides. The view `event_results` gives every folded event
-   * one row either way.
-   */
-  readonly outcomes: ReadonlyArray<OutcomeRow>
-  readonly steps: ReadonlyArray<StepRow>
-}
 
 /**
  * Writes what a batch folded to, and moves the checkpoint from `from` to `to`,

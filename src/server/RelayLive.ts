@@ -7,7 +7,6 @@ import { MigratedDatabaseLive } from "../db/Database.ts"
 import { ApnsDescription } from "../health/Http.ts"
 import { HttpLive } from "../http/HttpLive.ts"
 import { Projector } from "../projector/Projector.ts"
-import { ProjectionFoldsLive } from "../projector/ProjectionFoldsLive.ts"
 import { ApnsTransportLive } from "../sender/ApnsTransport.ts"
 import { PushPlannerLive } from "../sender/PushPlannerLive.ts"
 import { SenderLive } from "../sender/Sender.ts"
@@ -30,7 +29,6 @@ export const PlannerLive = Layer.unwrapEffect(
 /** The pipeline after the log: projector folds, sender pushes. */
 export const PipelineLive = SenderLive.pipe(
   Layer.provideMerge(Projector.layer),
-  Layer.provide(ProjectionFoldsLive),
   Layer.provide(PlannerLive),
   Layer.provide(ApnsTransportLive)
 )

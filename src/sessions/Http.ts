@@ -1,6 +1,5 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect } from "effect"
-import type { SessionState } from "../../domain/SessionState.ts"
 import { contentStateOf } from "../../projections/PushPlanner.ts"
 import { NotFound } from "../http/ApiErrors.ts"
 import { Tenant } from "../http/Authentication.ts"
@@ -10,8 +9,8 @@ import { LastDelivery, SessionList, SessionResponse, SessionView } from "./Api.t
 import { findSessions, type SessionRow } from "./Repo.ts"
 
 const toView = (row: SessionRow): SessionView => {
-  const state = row.state as SessionState
-  const started = (row.memory?.started ?? {}) as Record<string, number>
+  const state = row.state
+  const started = row.memory.started
   const delivery = row.last_delivery
   return new SessionView({
     sessionID: row.session_id,

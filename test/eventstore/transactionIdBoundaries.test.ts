@@ -15,7 +15,6 @@ import { startCluster } from "../../src/db/EmbeddedPostgres.ts"
 import { runMigrations } from "../../src/db/Migrator.ts"
 import { logHead } from "../../src/eventstore/logHead.ts"
 import { Projector } from "../../src/projector/Projector.ts"
-import { ProjectionFoldsLive } from "../../src/projector/ProjectionFoldsLive.ts"
 import { rebuildProjections } from "../../src/projector/rebuild.ts"
 import { readSessionLog } from "../../src/replay/Repo.ts"
 
@@ -125,7 +124,7 @@ describe("transaction ids across digit boundaries", () => {
       expect(BigInt(xids[0]!.lo)).toBeLessThan(1000n)
       expect(BigInt(xids[0]!.hi)).toBeGreaterThanOrEqual(1000n)
 
-      const relay = Projector.layer.pipe(Layer.provide(ProjectionFoldsLive), Layer.provide(pgLayer(cluster.url, 3)))
+      const relay = Projector.layer.pipe(Layer.provide(pgLayer(cluster.url, 3)))
       const firstRelay = yield* Scope.make()
       yield* Layer.buildWithScope(relay, firstRelay)
       yield* run(caughtUp)
@@ -154,7 +153,7 @@ describe("transaction ids across digit boundaries", () => {
       }
 
       // Rebuild folds all of it again and reaches the very same states.
-      const rebuilt = yield* rebuildProjections().pipe(Effect.provide(Layer.merge(db, ProjectionFoldsLive)))
+      const rebuilt = yield* rebuildProjections().pipe(Effect.provide(db))
       expect(rebuilt.folded).toBe(2 * BACKLOG)
       expect(yield* run(snapshot)).toEqual(live)
 

@@ -1,24 +1,25 @@
 import { describe, expect, it } from "@effect/vitest"
+import { sessionKey } from "../../projections/FoldBatch.ts"
 import { FoldedStateCache } from "../../src/projector/FoldedStateCache.ts"
 
 describe("FoldedStateCache", () => {
   it("tells a remembered state, a known absence (null) and an unknown session apart", () => {
     const cache = new FoldedStateCache()
-    const known = FoldedStateCache.sessionKey("t", "ses_a")
-    const absent = FoldedStateCache.sessionKey("t", "ses_b")
+    const known = sessionKey("t", "ses_a")
+    const absent = sessionKey("t", "ses_b")
     cache.rememberSession(known, { status: "working" })
     cache.rememberSession(absent, null)
     expect(cache.session(known)).toEqual({ status: "working" })
     expect(cache.session(absent)).toBeNull()
-    expect(cache.session(FoldedStateCache.sessionKey("t", "ses_c"))).toBeUndefined()
+    expect(cache.session(sessionKey("t", "ses_c"))).toBeUndefined()
   })
 
   it("keys by tenant and session, so the same session id in two tenants are two entries", () => {
     const cache = new FoldedStateCache()
-    cache.rememberSession(FoldedStateCache.sessionKey("t1", "ses"), 1)
-    cache.rememberSession(FoldedStateCache.sessionKey("t2", "ses"), 2)
-    expect(cache.session(FoldedStateCache.sessionKey("t1", "ses"))).toBe(1)
-    expect(cache.session(FoldedStateCache.sessionKey("t2", "ses"))).toBe(2)
+    cache.rememberSession(sessionKey("t1", "ses"), 1)
+    cache.rememberSession(sessionKey("t2", "ses"), 2)
+    expect(cache.session(sessionKey("t1", "ses"))).toBe(1)
+    expect(cache.session(sessionKey("t2", "ses"))).toBe(2)
   })
 
   it("forgets the least recently used session beyond its bound; reading counts as use", () => {

@@ -7,25 +7,30 @@ import { runMigrations } from "../../src/db/Migrator.ts"
 import { appendEvents } from "../../src/eventstore/appendEvents.ts"
 import { logHead } from "../../src/eventstore/logHead.ts"
 import { Projector } from "../../src/projector/Projector.ts"
-import { ProjectionFolds } from "../../src/projector/ProjectionFolds.ts"
-import { rebuildProjections } from "../../src/projector/rebuild.ts"
+import { Either } from "effect"
+import type { Folds } from "../../projections/FoldBatch.ts"
+import { rebuildWith } from "../../src/projector/rebuild.ts"
 import { createFreshDatabase } from "../support/database.ts"
 
 /** A fold simple enough to check by hand: counts events per session. */
-const CountingFolds = Layer.succeed(ProjectionFolds, {
-  sessionsOf: (event: LoggedEvent, _tenant: unknown) => (event.sessionId === "" ? [] : [event.sessionId]),
+interface Count { readonly count: number; readonly last: string | null }
+interface Devices { readonly devices: number }
+const countingFolds: Folds<Count, Devices> = {
+  sessionsOf: (event: LoggedEvent) => (event.sessionId === "" ? [] : [event.sessionId]),
   initialSession: () => ({ count: 0, last: null }),
-  applySession: (state: any, event: LoggedEvent) =>
+  applySession: (state, event) =>
     event.type === "noise"
       ? { state, applied: false, reason: "noise changes nothing" }
       : { state: { count: state.count + 1, last: event.eventId }, applied: true, reason: null },
   pacedByThrottle: () => false,
   claimsFirst: () => false,
-  shownState: (state: any) => ({ count: state.count }),
+  shownState: (state) => ({ count: state.count }),
   touchesRegistrations: (event: LoggedEvent) => event.type === "device",
   initialRegistrations: () => ({ devices: 0 }),
-  applyRegistrations: (state: any) => ({ state: { devices: state.devices + 1 }, applied: true, reason: null })
-})
+  applyRegistrations: (state) => ({ state: { devices: state.devices + 1 }, applied: true, reason: null }),
+  decodeSession: (stored) => Either.right(stored as Count),
+  decodeRegistrations: (stored) => Either.right(stored as Devices)
+}
 
 const events = (prefix: string, n: number, sessions = 5) =>
   Array.from({ length: n }, (_, i) => ({
@@ -91,11 +96,11 @@ describe("Projector", () => {
         const due = yield* sql<{ n: number }>`select count(*)::int as n from sender_sessions where due_at is not null`
         expect(due[0]!.n).toBe(5)
         return state
-      }).pipe(Effect.provide(Projector.layer.pipe(Layer.provide(CountingFolds), Layer.provideMerge(db))))
+      }).pipe(Effect.provide(Projector.layerWith(countingFolds).pipe(Layer.provideMerge(db))))
 
       // The relay is gone; rebuild from position 0 with the same code.
       const before = yield* snapshot.pipe(Effect.provide(db))
-      const rebuilt = yield* rebuildProjections().pipe(Effect.provide(Layer.merge(db, CountingFolds)))
+      const rebuilt = yield* rebuildWith(countingFolds).pipe(Effect.provide(db))
       expect(rebuilt.folded).toBe(1000)
       expect(yield* snapshot.pipe(Effect.provide(db))).toEqual(before)
     }), 60_000)
@@ -105,7 +110,7 @@ describe("Projector", () => {
       const url = yield* Effect.promise(() => createFreshDatabase("projector2"))
       const db = database(url)
       yield* Effect.provide(Effect.void, db) // migrated before the relays start
-      const relay = () => Projector.layer.pipe(Layer.provide(CountingFolds), Layer.provide(pgLayer(url, 3)))
+      const relay = () => Projector.layerWith(countingFolds).pipe(Layer.provide(pgLayer(url, 3)))
       const scopeA = yield* Scope.make()
       const scopeB = yield* Scope.make()
       yield* Layer.buildWithScope(relay(), scopeA)

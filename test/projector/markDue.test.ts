@@ -9,7 +9,7 @@ import { appendEvents } from "../../src/eventstore/appendEvents.ts"
 import { readAfter } from "../../src/eventstore/readAfter.ts"
 import { loadCheckpoint } from "../../src/projector/Checkpoints.ts"
 import { projectBatch } from "../../src/projector/projectBatch.ts"
-import { ProjectionFoldsLive } from "../../src/projector/ProjectionFoldsLive.ts"
+import { sessionFolds } from "../../projections/SessionProjection.ts"
 import { claimDueSessions } from "../../src/sender/claimDueSessions.ts"
 import { recordOutcomes } from "../../src/sender/recordOutcomes.ts"
 import { createFreshDatabase } from "../support/database.ts"
@@ -19,7 +19,7 @@ const DueDatabase = Layer.unwrapEffect(
   Effect.promise(() => createFreshDatabase("mark-due")).pipe(
     Effect.map((url) => Layer.effectDiscard(runMigrations()).pipe(Layer.provideMerge(pgLayer(url, 5))))
   )
-).pipe(Layer.provideMerge(ProjectionFoldsLive))
+)
 
 let seq = 0
 const opencode = (type: string, properties: Record<string, unknown>): NewEvent => {
@@ -37,7 +37,7 @@ const project = (...events: Array<NewEvent>) =>
     yield* appendEvents(events)
     const from = yield* loadCheckpoint("sessions")
     const batch = yield* readAfter(from, 1000)
-    yield* projectBatch("sessions", from, batch.checkpoint, batch.events, { markDue: true })
+    yield* projectBatch(sessionFolds, "sessions", from, batch.checkpoint, batch.events, { markDue: true })
   })
 
 const due = Effect.gen(function*() {

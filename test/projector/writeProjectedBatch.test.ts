@@ -5,7 +5,8 @@ import pg from "pg"
 import { inject } from "vitest"
 import { Checkpoint } from "../../src/eventstore/readAfter.ts"
 import { loadCheckpoint } from "../../src/projector/Checkpoints.ts"
-import { SENDER_CHANNEL, writeProjectedBatch, type ProjectedWrites } from "../../src/projector/writeProjectedBatch.ts"
+import type { ProjectedWrites } from "../../projections/FoldBatch.ts"
+import { SENDER_CHANNEL, writeProjectedBatch } from "../../src/projector/writeProjectedBatch.ts"
 import { sharedDatabaseLayer, uniqueTenant } from "../support/database.ts"
 
 // Positions far above anything the shared log reaches, so outcome rows of other suites never collide.

@@ -93,9 +93,11 @@ layer(pipelineLayer(recordingSettings), { excludeTestServices: true, timeout: 12
       yield* eventually("the 503", Effect.sync(() => sim.rejections.find((r) => r.token === activity)))
       sim.faultsByToken.delete(activity)
       expect((yield* request(base, "POST", "/v1/opencode/events", { events: frames.slice(busyAt + 1) }, auth)).status).toBe(202)
-      yield* eventually("the end", Effect.sync(() => sim.pushes.find((p) => p.token === activity && p.payload.aps.event === "end")))
-
       const sql = yield* SqlClient.SqlClient
+      yield* eventually("the end's recorded delivery", Effect.map(
+        sql<{ id: string }>`select id::text as id from deliveries where session_id = ${sessionId} and event = 'end' and outcome = 'delivered'`,
+        (rows) => rows[0]
+      ))
       const attempts = yield* sql<{ outcome: string; retry_after_ms: number | null; jitter: number | null; answered: boolean }>`
         select outcome, retry_after_ms, jitter, answered_at_ms is not null as answered from deliveries
         where session_id = ${sessionId} and token = ${activity} order by deliveries.id`

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { LoggedEvent } from "../../domain/LoggedEvent.ts"
-import { foldBatch, sessionsTouched, type StatesBefore } from "../../src/projector/foldBatch.ts"
-import { FoldedStateCache } from "../../src/projector/FoldedStateCache.ts"
-import type { ProjectionFoldsShape } from "../../src/projector/ProjectionFolds.ts"
+import { Either } from "effect"
+import { foldBatch, type Folds, sessionKey, sessionsTouched, type StatesBefore, Undecodable } from "../../projections/FoldBatch.ts"
 
 // A toy projection, so every expected value here can be written by hand: "link"
 // events route a child session's events to its root (as subagents do), sessions
@@ -10,34 +9,36 @@ import type { ProjectionFoldsShape } from "../../src/projector/ProjectionFolds.t
 interface Toy { readonly id: string; readonly count: number; readonly status: string; readonly lastTime: number }
 interface Links { readonly links: Record<string, string> }
 
-const toy: ProjectionFoldsShape = {
+const toy: Folds<Toy, Links> = {
   sessionsOf: (event, tenantState) =>
-    event.type === "link" || event.type === "noise" ? [] : [(tenantState as Links).links[event.sessionId] ?? event.sessionId],
+    event.type === "link" || event.type === "noise" ? [] : [tenantState.links[event.sessionId] ?? event.sessionId],
   initialSession: (_tenant, sessionId) => ({ id: sessionId, count: 0, status: "idle", lastTime: 0 }) satisfies Toy,
   applySession: (state, event) => {
-    const s = state as Toy
+    const s = state
     if (event.sourceTime < s.lastTime) return { state, applied: false, reason: `older than ${s.lastTime}` }
     const status = event.type === "done" ? "done" : event.type === "progress" ? "working" : s.status
     return { state: { ...s, count: s.count + (event.type === "progress" ? 1 : 0), status, lastTime: event.sourceTime }, applied: true, reason: null }
   },
-  pacedByThrottle: (before, after) => (before as Toy).status === (after as Toy).status,
-  claimsFirst: (after, event) => (after as Toy).status === "done" || event.type === "legacy",
-  shownState: (state) => ({ status: (state as Toy).status, count: (state as Toy).count }),
+  pacedByThrottle: (before, after) => before.status === after.status,
+  claimsFirst: (after, event) => after.status === "done" || event.type === "legacy",
+  shownState: (state) => ({ status: state.status, count: state.count }),
   touchesRegistrations: (event) => event.type === "link",
   initialRegistrations: () => ({ links: {} }) satisfies Links,
   applyRegistrations: (state, event) => {
-    const links = (state as Links).links
+    const links = state.links
     const { child, root } = event.payload as { child: string; root: string }
     if (links[child] === root) return { state, applied: false, reason: "already linked" }
     return { state: { links: { ...links, [child]: root } }, applied: true, reason: null }
-  }
+  },
+  decodeSession: (stored) => (typeof stored === "object" && stored !== null && "count" in stored ? Either.right(stored as Toy) : Either.left("no count")),
+  decodeRegistrations: (stored) => (typeof stored === "object" && stored !== null && "links" in stored ? Either.right(stored as Links) : Either.left("no links"))
 }
 
 let position = 0n
 const event = (type: string, sessionId: string, sourceTime: number, payload: unknown = {}, tenant = "t") =>
   new LoggedEvent({ position: ++position, tenant, sessionId, eventId: `e${position}`, type, payload, meta: {}, sourceTime, receivedTime: sourceTime })
 
-const nothingStored: StatesBefore = { tenant: () => undefined, session: () => undefined }
+const nothingStored: StatesBefore<Toy, Links> = { tenant: () => undefined, session: () => undefined }
 
 describe("foldBatch", () => {
   it("folds each session from its initial state: one state row per changed session, a step per event and session", () => {
@@ -61,16 +62,16 @@ describe("foldBatch", () => {
   })
 
   it("continues from the stored states; null means none stored", () => {
-    const stored: StatesBefore = {
+    const stored: StatesBefore<Toy, Links> = {
       tenant: () => null,
-      session: (key) => key === FoldedStateCache.sessionKey("t", "ses_a") ? { id: "ses_a", count: 5, status: "working", lastTime: 500 } : null
+      session: (key) => key === sessionKey("t", "ses_a") ? { id: "ses_a", count: 5, status: "working", lastTime: 500 } : null
     }
     const folded = foldBatch(toy, [event("progress", "ses_a", 600), event("progress", "ses_b", 10)], stored)
     expect(folded.sessions.map((s) => [s.session_id, (s.state as Toy).count, s.urgent])).toEqual([["ses_a", 6, false], ["ses_b", 1, true]])
   })
 
   it("an older event is ignored with its reason and changes nothing; a session with only ignored events is not written", () => {
-    const stored: StatesBefore = { tenant: () => null, session: () => ({ id: "ses_a", count: 1, status: "working", lastTime: 500 }) }
+    const stored: StatesBefore<Toy, Links> = { tenant: () => null, session: () => ({ id: "ses_a", count: 1, status: "working", lastTime: 500 }) }
     const late = event("progress", "ses_a", 400)
     const folded = foldBatch(toy, [late], stored)
     expect(folded.steps).toEqual([
@@ -89,20 +90,20 @@ describe("foldBatch", () => {
   })
 
   it("urgent when any change in the batch is not paced by the throttle, even if paced ones follow", () => {
-    const working: StatesBefore = { tenant: () => null, session: () => ({ id: "ses_a", count: 1, status: "working", lastTime: 0 }) }
+    const working: StatesBefore<Toy, Links> = { tenant: () => null, session: () => ({ id: "ses_a", count: 1, status: "working", lastTime: 0 }) }
     expect(foldBatch(toy, [event("progress", "ses_a", 1), event("progress", "ses_a", 2)], working).sessions[0]?.urgent).toBe(false)
     expect(foldBatch(toy, [event("done", "ses_a", 1), event("progress", "ses_a", 2)], working).sessions[0]?.urgent).toBe(true)
     expect(foldBatch(toy, [event("progress", "ses_a", 1), event("done", "ses_a", 2)], working).sessions[0]?.urgent).toBe(true)
   })
 
   it("a session is claimed first when any change in the batch asks for it, even if the state moves on", () => {
-    const working: StatesBefore = { tenant: () => null, session: () => ({ id: "ses_a", count: 1, status: "working", lastTime: 0 }) }
+    const working: StatesBefore<Toy, Links> = { tenant: () => null, session: () => ({ id: "ses_a", count: 1, status: "working", lastTime: 0 }) }
     expect(foldBatch(toy, [event("progress", "ses_a", 1)], working).sessions[0]?.claim_priority).toBe(0)
     expect(foldBatch(toy, [event("done", "ses_a", 1)], working).sessions[0]?.claim_priority).toBe(1)
     expect(foldBatch(toy, [event("done", "ses_a", 1), event("progress", "ses_a", 2)], working).sessions[0]?.claim_priority).toBe(1)
     expect(foldBatch(toy, [event("legacy", "ses_a", 1)], working).sessions[0]?.claim_priority).toBe(1)
     // An ignored (older) transition asks for nothing.
-    const done: StatesBefore = { tenant: () => null, session: () => ({ id: "ses_a", count: 1, status: "working", lastTime: 50 }) }
+    const done: StatesBefore<Toy, Links> = { tenant: () => null, session: () => ({ id: "ses_a", count: 1, status: "working", lastTime: 50 }) }
     expect(foldBatch(toy, [event("done", "ses_a", 1)], done).sessions).toEqual([])
   })
 
@@ -117,13 +118,13 @@ describe("foldBatch", () => {
     ])
     expect(folded.tenants).toEqual([{ tenant: "t", state: { links: { ses_child: "ses_root" } }, last_position: link.position.toString() }])
     expect(sessionsTouched(toy, [before, link, after], nothingStored)).toEqual([
-      { key: FoldedStateCache.sessionKey("t", "ses_child"), tenant: "t", sessionId: "ses_child" },
-      { key: FoldedStateCache.sessionKey("t", "ses_root"), tenant: "t", sessionId: "ses_root" }
+      { key: sessionKey("t", "ses_child"), tenant: "t", sessionId: "ses_child" },
+      { key: sessionKey("t", "ses_root"), tenant: "t", sessionId: "ses_root" }
     ])
   })
 
   it("uses the stored tenant state for routing, and reports a registration that changes nothing", () => {
-    const linked: StatesBefore = { tenant: () => ({ links: { ses_child: "ses_root" } }), session: () => undefined }
+    const linked: StatesBefore<Toy, Links> = { tenant: () => ({ links: { ses_child: "ses_root" } }), session: () => undefined }
     const again = event("link", "", 1, { child: "ses_child", root: "ses_root" })
     const child = event("progress", "ses_child", 2)
     const noise = event("noise", "ses_x", 3)
@@ -138,7 +139,7 @@ describe("foldBatch", () => {
   })
 
   it("an outcome row only where the event's steps do not say what it did", () => {
-    const linked: StatesBefore = { tenant: () => ({ links: { ses_child: "ses_root" } }), session: () => undefined }
+    const linked: StatesBefore<Toy, Links> = { tenant: () => ({ links: { ses_child: "ses_root" } }), session: () => undefined }
     const own = event("progress", "ses_root", 1)
     const routed = event("progress", "ses_child", 2)
     const link = event("link", "", 3, { child: "ses_other", root: "ses_root" })
