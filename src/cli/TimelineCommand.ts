@@ -32,6 +32,12 @@ const describeDecision = (decision: TimelineDecision): string => {
       return `${cyan("send")} ${decision.event} ${dim(`(${decision.pushType})`)} → ${decision.target}`
     case "superseded":
       return `${dim("superseded")} ${decision.target} by the state of ${decision.supersededBy}`
+    case "skipped":
+      return `${red("not sent")} ${decision.event} ${dim(`(${decision.pushType})`)} → ${decision.target}: ${decision.reason}`
+    case "failed": {
+      const retry = decision.until === null ? "" : `, retried in ${seconds(decision.until - decision.at)}`
+      return `${red("run failed")}: ${decision.reason}${retry}`
+    }
     default: {
       const wait = decision.until === null ? "" : ` for ${seconds(decision.until - decision.at)}`
       return `${yellow(decision.decision === "permission-grace" ? "held for permission grace" : decision.decision)} ${decision.target}${wait}`

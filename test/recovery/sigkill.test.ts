@@ -142,6 +142,16 @@ const runScenario = async (faults: ReadonlyArray<Fault> | null) => {
       expect(steps).toEqual([...steps].sort((a, b) => a - b))
       expect(pushes.filter((p) => p.payload.aps.event === "end").length).toBeGreaterThanOrEqual(1)
     }
+
+    // Relays killed in the middle of sessions: replaying what they recorded finds no difference.
+    const replayed = await fetch(`${relay.url}/v1/replay`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
+      body: "{}",
+      signal: AbortSignal.timeout(30_000)
+    })
+    expect(replayed.status).toBe(200)
+    expect(await replayed.json()).toMatchObject({ sessions: SESSIONS, withDifferences: 0, differing: [] })
   } finally {
     await relay.stop()
     await fixture.close()
