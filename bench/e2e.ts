@@ -271,6 +271,11 @@ const main = async () => {
     const share = (seconds: number) => `${seconds.toFixed(1)} s (${((100 * seconds) / loadSeconds).toFixed(0)}% of a core)`
     console.log(`cpu      : while measured, relay ${share(cpu.relay)}, PostgreSQL ${share(cpu.postgres)}, this process (load and simulator) ${share(cpu.bench)}`)
     console.log(`memory   : relay RSS ${(baselineRss / 1024).toFixed(0)} MiB idle, ${(peakRss / 1024).toFixed(0)} MiB peak = ${(((peakRss - baselineRss) * 1024) / SESSIONS).toFixed(0)} bytes per active session`)
+    // The record is the truth: replaying every session of the run finds what the sender did.
+    const replayStarted = performance.now()
+    const replay = await fetch(`${relay.url}/v1/replay`, { method: "POST", headers: { "content-type": "application/json", ...auth }, body: "{}" })
+    const summary = (await replay.json()) as { sessions: number; withDifferences: number; differing: Array<{ sessionID: string }> }
+    console.log(`replay   : ${summary.sessions} sessions replayed, ${summary.withDifferences} with differences${summary.withDifferences === 0 ? "" : ` (${summary.differing.slice(0, 5).map((d) => d.sessionID).join(", ")})`} in ${((performance.now() - replayStarted) / 1000).toFixed(1)} s`)
   } finally {
     // RELAY_LOG=file keeps the relay's output (e.g. with RELAY_NODE_ARGS=--trace-gc).
     if (process.env.RELAY_LOG) fs.writeFileSync(process.env.RELAY_LOG, relay.output())

@@ -27,6 +27,7 @@ layer(testServerLayer(), { excludeTestServices: true })("GET /health and the API
         "/v1/device/unregister",
         "/v1/event",
         "/v1/opencode/events",
+        "/v1/replay",
         "/v1/sessions",
         "/v1/sessions/{sessionID}",
         "/v1/sessions/{sessionID}/replay",

@@ -169,7 +169,8 @@ const simulateSender = (log: ReadonlyArray<LoggedEvent>, runsAfter: ReadonlyArra
   const runs = new Map<string, Array<ReplayRun>>()
   const deliveries = new Map<string, Array<ReplayDelivery>>()
   const memories = new Map<string, PlannerMemory>()
-  const delivered: Array<{ token: string; causedBy: bigint }> = []
+  /** Live Activity pushes APNs took, per session and token (a push-to-start token serves every session). */
+  const delivered: Array<{ target: string; causedBy: bigint }> = []
   let answerIndex = 0
   let runId = 0
   let deliveryId = 0
@@ -192,7 +193,7 @@ const simulateSender = (log: ReadonlyArray<LoggedEvent>, runsAfter: ReadonlyArra
           const list = deliveries.get(sessionId) ?? []
           list.push({ id: String(++deliveryId), runId: id, token: intent.token, pushType: intent.pushType, event: intent.event, payload: intent.payload, outcome: recorded.outcome, answer: recorded })
           deliveries.set(sessionId, list)
-          if (recorded.outcome === "delivered" && intent.pushType === "liveactivity") delivered.push({ token: intent.token, causedBy: BigInt(intent.causedBy) })
+          if (recorded.outcome === "delivered" && intent.pushType === "liveactivity") delivered.push({ target: `${sessionId} ${intent.token}`, causedBy: BigInt(intent.causedBy) })
           return recorded
         })
         const settled = settleStep(plan, attempts)
@@ -246,12 +247,12 @@ describe("properties over generated OpenCode sessions", () => {
           }
           const newest = new Map<string, bigint>()
           for (const push of live.delivered) {
-            expect(push.causedBy >= (newest.get(push.token) ?? 0n)).toBe(true)
-            newest.set(push.token, push.causedBy)
+            expect(push.causedBy >= (newest.get(push.target) ?? 0n)).toBe(true)
+            newest.set(push.target, push.causedBy)
           }
         }
       ),
-      { numRuns: 200 }
+      { numRuns: 300 }
     )
   })
 })
