@@ -70,6 +70,9 @@ layer(pipelineLayer(recordingSettings), { excludeTestServices: true, timeout: 18
       const replay = yield* pushline(url, "replay", sessionId)
       expect(replay.code).toBe(0)
       expect(replay.stdout).toContain("no difference: today's code makes exactly the recorded pushes")
+      const all = yield* pushline(url, "replay", "--all", "--tenant", listed.tenant)
+      expect(all.code).toBe(0)
+      expect(all.stdout.trim().split("\n").at(-1)).toBe("1 sessions replayed, 0 with differences")
 
       const sql = yield* SqlClient.SqlClient
       const [row] = yield* sql<{ id: string }>`
