@@ -22,6 +22,9 @@ const secret = "e2e-bridge-secret-0123456789"
 const pluginSecret = "e2e-plugin-secret-0123456789"
 const DEVICE = "d".repeat(64)
 const PLUGIN_DEVICE = "e".repeat(64)
+/** A phone that starts Live Activities by push and registers each one's token only once it started. */
+const PHONE = "f".repeat(64)
+const PHONE_PUSH_TO_START = "a0".repeat(32)
 const pluginSource = fs.readFileSync(path.resolve(import.meta.dirname, "../../plugin/pushline-opencode-plugin.js"), "utf8")
 
 let model: MockModel
@@ -35,6 +38,8 @@ let databaseUrl: string
 let work: string
 let tokens = 0
 let pluginProject: Promise<string>
+/** Session -> the activity token the phone registered after its push-to-start. */
+const lateTokens = new Map<string, string>()
 
 const post = async (pathName: string, body: unknown) => {
   const response = await fetch(`${relay.url}${pathName}`, {
@@ -134,6 +139,15 @@ describe.skipIf(unavailable !== undefined)(`real OpenCode → bridge/plugin → 
     await waitFor("the bridge to connect", () => /connected to OpenCode/.test(bridge.output()), 30_000)
     await post("/v1/device/register", { secret, deviceToken: DEVICE, apnsEnv: "sandbox", events: ["complete", "permission", "error"] })
     await post("/v1/device/register", { secret: pluginSecret, deviceToken: PLUGIN_DEVICE, apnsEnv: "sandbox", events: ["complete", "permission", "error"] })
+    await post("/v1/device/register", { secret, deviceToken: PHONE, pushToStartToken: PHONE_PUSH_TO_START, apnsEnv: "sandbox", events: [] })
+    // As iOS does: the push-to-start starts the activity, and the app then registers its update token.
+    simulator.simulator.onPush((push) => {
+      if (push.token !== PHONE_PUSH_TO_START || push.payload.aps.event !== "start") return
+      const sessionID = String(push.payload.aps.attributes.sessionId)
+      const activityToken = `fa${(++tokens).toString(16).padStart(62, "0")}`
+      lateTokens.set(sessionID, activityToken)
+      void post("/v1/activity/register", { secret, sessionID, activityToken, apnsEnv: "sandbox" })
+    })
   }, 120_000)
 
   afterAll(async () => {
@@ -252,5 +266,58 @@ describe.skipIf(unavailable !== undefined)(`real OpenCode → bridge/plugin → 
     expect(await missingFromLog(secret, sessionID)).toEqual([])
     // The last push carries the final state, and no push after it.
     expect(states(activityToken).at(-1)).toEqual(end)
+  })
+
+  describe("a phone that registers the activity token only after the push-to-start arrived", () => {
+    /** A session without a registered activity: the relay must push-to-start it, then follow the late token. */
+    const lateSession = async (prompt: string) => {
+      const dir = opencode.project("main")
+      const sessionID = await driver.createSession(dir)
+      await driver.prompt(dir, sessionID, prompt)
+      const activityToken = await waitFor("the push-to-start and the phone's token", () => lateTokens.get(sessionID))
+      return { dir, sessionID, activityToken }
+    }
+
+    it("text: the late token gets the end with the answer", async () => {
+      const { activityToken, sessionID } = await lateSession("Say hello please")
+      await recorder.waitFor("idle", isIdle(sessionID))
+      expect(await waitForEnd(activityToken)).toMatchObject({ status: "complete", lastMessage: ANSWERS.text })
+    })
+
+    it("tool, permission answered at once: the late token gets the end", async () => {
+      const { activityToken, dir, sessionID } = await lateSession("USE_TOOL run echo for me")
+      const asked = await recorder.waitFor("permission.asked", isPermissionAsked(sessionID))
+      await driver.replyPermission(dir, asked.payload.properties.id, "once")
+      await recorder.waitFor("idle", isIdle(sessionID))
+      expect(await waitForEnd(activityToken)).toMatchObject({ status: "complete", lastMessage: ANSWERS.toolDone })
+    })
+
+    it("tool, permission left waiting: the late token shows the permission, then the end", async () => {
+      const { activityToken, dir, sessionID } = await lateSession("USE_TOOL run echo for me")
+      const asked = await recorder.waitFor("permission.asked", isPermissionAsked(sessionID))
+      await waitFor("the permission on the late token", () => states(activityToken).some((s) => s.status === "permission"))
+      await driver.replyPermission(dir, asked.payload.properties.id, "once")
+      await recorder.waitFor("idle", isIdle(sessionID))
+      expect(await waitForEnd(activityToken)).toMatchObject({ status: "complete", lastMessage: ANSWERS.toolDone })
+    })
+
+    it("retry: the late token gets the end after the retry", async () => {
+      const { activityToken, sessionID } = await lateSession("FAIL429 please")
+      await recorder.waitFor("idle", isIdle(sessionID), 30_000)
+      expect(await waitForEnd(activityToken)).toMatchObject({ status: "complete", lastMessage: ANSWERS.recovered })
+    })
+
+    it("error: the late token gets the end in error", async () => {
+      const { activityToken, sessionID } = await lateSession("FAIL400 please")
+      await recorder.waitFor("idle", isIdle(sessionID))
+      expect(await waitForEnd(activityToken)).toMatchObject({ status: "error", lastMessage: expect.stringContaining("mock bad request") })
+    })
+
+    it("abort: the late token gets a quiet end", async () => {
+      const { activityToken, dir, sessionID } = await lateSession("SLOW answer please")
+      await driver.abort(dir, sessionID)
+      await recorder.waitFor("idle", isIdle(sessionID))
+      expect((await waitForEnd(activityToken)).status).toBe("complete")
+    })
   })
 })
