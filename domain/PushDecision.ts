@@ -20,7 +20,9 @@ export const SkipReason = Schema.Literal(
   /** A Live Activity push, and neither an activity token nor a push-to-start token is known. */
   "no-token",
   /** A permission alert whose permission was answered before its grace ended. */
-  "permission-answered"
+  "permission-answered",
+  /** The other path (bridge events, or a /v1/event post) already reported this alert for the turn. */
+  "duplicate"
 )
 export type SkipReason = typeof SkipReason.Type
 

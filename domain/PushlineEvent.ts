@@ -15,7 +15,9 @@ export class DeviceRegistered extends Schema.TaggedClass<DeviceRegistered>()("pu
   bundleId: Schema.NullOr(Schema.String),
   apnsEnv: ApnsEnvironment,
   pushToStartToken: Schema.NullOr(Schema.String),
-  events: Schema.Array(AlertEventType)
+  events: Schema.Array(AlertEventType),
+  /** Registered before sounds were: absent. */
+  sound: Schema.optional(Schema.NullOr(Schema.String))
 }) {}
 
 export class DeviceUnregistered extends Schema.TaggedClass<DeviceUnregistered>()("pushline.device.unregistered", {

@@ -22,15 +22,25 @@ export const PendingPermission = Schema.Struct({
 })
 export type PendingPermission = typeof PendingPermission.Type
 
+/** Which path reported an alert: OpenCode's own events (bridge, plugin), or a /v1/event post. */
+export const AlertSource = Schema.Literal("opencode", "legacy")
+
 export const QueuedAlert = Schema.Struct({
   seq: Schema.Number,
   eventType: AlertEventType,
   title: Schema.String,
   body: Schema.String,
   position: Schema.String,
-  /** The permission an alert asks about; null for a legacy /v1/event permission, which names none. */
+  /** The permission (or question) an alert asks about; null for a legacy /v1/event permission, which names none. */
   permissionId: Schema.NullOr(Schema.String),
-  at: Schema.Number
+  at: Schema.Number,
+  // Added after version 1 was first stored: rows without them decode with these defaults.
+  /** The OpenCode server that reported it (the app opens the session there). */
+  serverId: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
+  source: Schema.optionalWith(AlertSource, { default: () => "opencode" as const }),
+  turn: Schema.optionalWith(Schema.Number, { default: () => 0 }),
+  /** Position of the alert of the other path this one repeats (the same turn's complete, say). */
+  duplicateOf: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null })
 })
 export type QueuedAlert = typeof QueuedAlert.Type
 
@@ -95,7 +105,9 @@ export const DeviceRegistration = Schema.Struct({
   bundleId: Schema.NullOr(Schema.String),
   apnsEnv: ApnsEnvironment,
   pushToStartToken: Schema.NullOr(Schema.String),
-  events: Schema.Array(AlertEventType)
+  events: Schema.Array(AlertEventType),
+  /** The alert sound the app bundles; null: ALERT_SOUND. */
+  sound: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null })
 })
 export type DeviceRegistration = typeof DeviceRegistration.Type
 

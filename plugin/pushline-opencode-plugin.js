@@ -9,7 +9,7 @@
 //   relayURL  / PUSHLINE_RELAY_URL   the relay, e.g. https://push.example.com   (required)
 //   secret    / PUSHLINE_SECRET      the pairing secret (default: <dataDir>/secret)
 //   dataDir   / PUSHLINE_DATA_DIR    where the secret and the spool live (default: ~/.pushline)
-//   serverID  / PUSHLINE_SERVER_ID   a name for this OpenCode server
+//   serverID  / PUSHLINE_SERVER_ID   the id the phone knows this OpenCode server by (default: derived, as OpenCode's poster does)
 //   redact    / PUSHLINE_REDACT=1    forward statuses only (no message text)
 //   maxSpoolEvents / PUSHLINE_MAX_SPOOL_EVENTS   spool bound (default 50000)
 // A plugin sees the events of its own directory only; to cover every project of
@@ -28,7 +28,7 @@ const LINGER_MS = 25
 const BACKOFF_BASE_MS = 200
 const BACKOFF_MAX_MS = 10_000
 const COMPACT_BYTES = 1024 * 1024
-const STATUS_TYPES = new Set(["session.created", "session.updated", "session.deleted", "session.status", "session.idle", "session.error", "permission.asked", "permission.replied"])
+const STATUS_TYPES = new Set(["session.created", "session.updated", "session.deleted", "session.status", "session.idle", "session.error", "permission.asked", "permission.replied", "question.asked", "question.replied", "question.rejected"])
 
 const log = (level, message) => console[level](`[pushline] ${message}`)
 
@@ -42,11 +42,16 @@ const settingsFrom = (options, env) => {
       // none
     }
   }
+  const relayURL = options.relayURL ?? env.PUSHLINE_RELAY_URL
+  // As OpenCode's own poster derives it (src/pairing/ServerId.ts), so both paths name one server.
+  const derivedServerID = relayURL && secret
+    ? crypto.createHash("sha256").update(`${String(relayURL).trim().replace(/\/+$/, "")}|${String(secret).trim()}`).digest("hex").slice(0, 16)
+    : undefined
   return {
-    relayURL: options.relayURL ?? env.PUSHLINE_RELAY_URL,
+    relayURL,
     secret,
     dataDir,
-    serverID: options.serverID ?? env.PUSHLINE_SERVER_ID,
+    serverID: options.serverID ?? env.PUSHLINE_SERVER_ID ?? derivedServerID,
     redact: options.redact === true || env.PUSHLINE_REDACT === "1" || env.PUSHLINE_REDACT === "true",
     maxEvents: Number(options.maxSpoolEvents ?? env.PUSHLINE_MAX_SPOOL_EVENTS ?? 50_000),
     maxBytes: 64 * 1024 * 1024
@@ -204,6 +209,10 @@ const redactEvent = (event) => {
     properties = { ...(p.sessionID ? { sessionID: p.sessionID } : {}), ...(p.error ? { error: { name: p.error.name, data: { message: "" } } } : {}) }
   } else if (event.type === "permission.asked") {
     properties = { id: p.id, sessionID: p.sessionID, permission: p.permission, patterns: [], metadata: {}, always: [] }
+  } else if (event.type === "question.asked") {
+    properties = { id: p.id, sessionID: p.sessionID, questions: [] }
+  } else if (event.type === "question.replied" || event.type === "question.rejected") {
+    properties = { sessionID: p.sessionID, requestID: p.requestID }
   }
   return { ...event, properties }
 }

@@ -70,6 +70,22 @@ const summarizeOpenCode = (type: string, props: Record<string, any>): string => 
     }
     case "permission.replied":
       return `permission answered: ${props.reply ?? "?"}`
+    case "question.asked": {
+      // Each question with its options, as the user is asked them.
+      const questions = (Array.isArray(props.questions) ? props.questions : []).map((q: unknown) => {
+        const question = record(q)
+        const options = (Array.isArray(question.options) ? question.options : []).map((o: unknown) => String(record(o).label ?? "?"))
+        const header = typeof question.header === "string" && question.header !== "" ? `${question.header}: ` : ""
+        return `${header}${quoted(String(question.question ?? ""))} [${options.join(" | ")}]${question.multiple === true ? " (several)" : ""}`
+      })
+      return `question asked: ${questions.join("; ")}`
+    }
+    case "question.replied": {
+      const answers = Array.isArray(props.answers) ? props.answers.map((a: unknown) => (Array.isArray(a) ? a.join(", ") : String(a))) : []
+      return `question answered: ${answers.join("; ")}`
+    }
+    case "question.rejected":
+      return "question dismissed"
     default:
       return type
   }

@@ -23,7 +23,12 @@ export interface PlannerSettings {
   readonly throttleMs: number
   readonly permissionGraceMs: number
   readonly defaultBundleId: string | null
+  /** Alerts of one session replace each other on the phone (apns-collapse-id); off: each stays. */
+  readonly collapseAlerts: boolean
 }
+
+/** The sound OpenCode's app bundles; iOS plays the default sound for an app without the file. */
+export const ALERT_SOUND = "alert.wav"
 
 export interface Intent {
   readonly token: string
@@ -233,6 +238,11 @@ export const planPushes = (
   const devices = Object.entries(tenant.devices)
   for (const alert of state.alerts) {
     if (alert.seq <= alertsDone) continue
+    if (alert.duplicateOf !== null) {
+      skip("alerts", alert.eventType, "alert", "duplicate")
+      alertsDone = alert.seq
+      continue
+    }
     // A legacy /v1/event permission names no permission: the poster asks for the alert now.
     if (alert.eventType === "permission" && alert.permissionId !== null) {
       const pending = state.permissions.some((p) => p.id === alert.permissionId)
@@ -260,11 +270,11 @@ export const planPushes = (
         pushType: "alert",
         topic: topicFor(bundle, "alert"),
         priority: 10,
-        collapseId: collapseIdFor(state.sessionId),
+        collapseId: settings.collapseAlerts ? collapseIdFor(state.sessionId) : undefined,
         payload: buildAlertPayload({
-          alert: { title: alert.title, body: alert.body },
+          alert: { title: alert.title, body: alert.body, sound: device.sound ?? ALERT_SOUND },
           threadId: state.sessionId,
-          custom: { eventType: alert.eventType, sessionID: state.sessionId, serverID: null }
+          custom: { eventType: alert.eventType, sessionID: state.sessionId, serverID: alert.serverId }
         }),
         event: alert.eventType,
         causedBy: alert.position,

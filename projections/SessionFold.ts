@@ -21,9 +21,66 @@ const changed = (state: SessionState, event: LoggedEvent): FoldResult<SessionSta
 
 const isActive = (status: SessionState["status"]) => status === "working" || status === "retry" || status === "permission"
 
-const queueAlert = (state: SessionState, alert: Omit<QueuedAlert, "seq">): SessionState => {
+/**
+ * How far apart (by source time) the two paths' reports of one alert may be: OpenCode's
+ * own poster waits 15 s before it posts a permission, and fetches the session first.
+ */
+export const DUPLICATE_WINDOW_MS = 60_000
+
+const sourceOf = (event: LoggedEvent): QueuedAlert["source"] => (event.type === "pushline.legacy.event" ? "legacy" : "opencode")
+
+/** The server that reported the event: a /v1/event post's serverID, or the batch's (its meta). */
+const serverIdOf = (event: LoggedEvent): string | null => {
+  const given = event.type === "pushline.legacy.event" ? record(event.payload).serverID : event.meta.serverID
+  return typeof given === "string" && given !== "" ? given : null
+}
+
+/** The same turn's alert of the same kind reported by the other path, if any, close enough in time. */
+const reportedByOtherPath = (state: SessionState, event: LoggedEvent, eventType: QueuedAlert["eventType"]) =>
+  state.alerts.find((a) =>
+    a.eventType === eventType && a.source !== sourceOf(event) && a.turn === state.turn && a.duplicateOf === null &&
+    Math.abs(event.sourceTime - a.at) <= DUPLICATE_WINDOW_MS
+  )
+
+const queueAlert = (
+  state: SessionState,
+  event: LoggedEvent,
+  alert: Pick<QueuedAlert, "eventType" | "title" | "body" | "permissionId">
+): SessionState => {
   const seq = state.alertSeq + 1
-  return { ...state, alertSeq: seq, alerts: [...state.alerts, { ...alert, seq }].slice(-MAX_ALERTS) }
+  const queued: QueuedAlert = {
+    ...alert,
+    seq,
+    position: event.position.toString(),
+    at: event.sourceTime,
+    serverId: serverIdOf(event),
+    source: sourceOf(event),
+    turn: state.turn,
+    duplicateOf: reportedByOtherPath(state, event, alert.eventType)?.position ?? null
+  }
+  return { ...state, alertSeq: seq, alerts: [...state.alerts, queued].slice(-MAX_ALERTS) }
+}
+
+/** The agent waits for the user: a permission, or a question (shown the same way: apps know five statuses). */
+const askUser = (state: SessionState, event: LoggedEvent, ask: { id: string; label: string; title: string }, fromChild: boolean, at: number) => {
+  if (state.permissions.some((p) => p.id === ask.id)) return unchanged(state, "already waiting for this answer")
+  const base = isActive(state.status) ? state : startTurn(state, at)
+  const next: SessionState = {
+    ...base,
+    status: "permission",
+    statusBeforePermission: base.status === "retry" ? "retry" : "working",
+    lastMessage: ask.label,
+    permissions: [...base.permissions, { id: ask.id, label: ask.label, askedAt: at, fromSession: fromChild ? event.sessionId : null }]
+  }
+  return changed(queueAlert(next, event, { eventType: "permission", title: next.title === "" ? ask.title : next.title, body: ask.label, permissionId: ask.id }), event)
+}
+
+/** The user answered (or rejected) what `askUser` asked. */
+const answered = (state: SessionState, event: LoggedEvent, id: string) => {
+  if (!state.permissions.some((p) => p.id === id)) return unchanged(state, "nothing pending with this id")
+  const permissions = state.permissions.filter((p) => p.id !== id)
+  const status = permissions.length > 0 ? "permission" : state.status === "permission" ? state.statusBeforePermission : state.status
+  return changed({ ...state, permissions, status, lastMessage: permissions.at(-1)?.label ?? state.lastMessage }, event)
 }
 
 const startTurn = (state: SessionState, at: number): SessionState => ({
@@ -42,6 +99,9 @@ const startTurn = (state: SessionState, at: number): SessionState => ({
 
 const isOpenCode = (event: LoggedEvent) => !event.type.startsWith("pushline.")
 
+/** What a subagent asks the user, and the answers: shown on its root session. */
+export const ASKS_FROM_CHILDREN: ReadonlySet<string> = new Set(["permission.asked", "permission.replied", "question.asked", "question.replied", "question.rejected"])
+
 export const applySession = (state: SessionState, event: LoggedEvent): FoldResult<SessionState> => {
   const fromChild = event.sessionId !== state.sessionId
   if (isOpenCode(event) && !fromChild && state.newest !== null) {
@@ -59,7 +119,7 @@ const applyEvent = (state: SessionState, event: LoggedEvent, fromChild: boolean)
   const payload = record(event.payload)
   const props = record(payload.properties)
   const at = event.sourceTime
-  if (fromChild && event.type !== "permission.asked" && event.type !== "permission.replied") {
+  if (fromChild && !ASKS_FROM_CHILDREN.has(event.type)) {
     return unchanged(state, "event of another session")
   }
   switch (event.type) {
@@ -129,32 +189,18 @@ const applyEvent = (state: SessionState, event: LoggedEvent, fromChild: boolean)
     case "permission.asked": {
       const patterns = Array.isArray(props.patterns) ? props.patterns.join(" ") : ""
       const label = trimAtWord(`${props.permission ?? "permission"}${patterns === "" ? "" : `: ${patterns}`}`, LAST_MESSAGE_MAX)
-      const id = String(props.id ?? event.eventId)
-      if (state.permissions.some((p) => p.id === id)) return unchanged(state, "permission already pending")
-      const base = isActive(state.status) ? state : startTurn(state, at)
-      const next: SessionState = {
-        ...base,
-        status: "permission",
-        statusBeforePermission: base.status === "retry" ? "retry" : "working",
-        lastMessage: label,
-        permissions: [...base.permissions, { id, label, askedAt: at, fromSession: fromChild ? event.sessionId : null }]
-      }
-      return changed(queueAlert(next, {
-        eventType: "permission",
-        title: next.title === "" ? "Permission needed" : next.title,
-        body: label,
-        position: event.position.toString(),
-        permissionId: id,
-        at
-      }), event)
+      return askUser(state, event, { id: String(props.id ?? event.eventId), label, title: "Permission needed" }, fromChild, at)
     }
-    case "permission.replied": {
-      const id = String(props.requestID ?? "")
-      if (!state.permissions.some((p) => p.id === id)) return unchanged(state, "no such pending permission")
-      const permissions = state.permissions.filter((p) => p.id !== id)
-      const status = permissions.length > 0 ? "permission" : state.status === "permission" ? state.statusBeforePermission : state.status
-      return changed({ ...state, permissions, status, lastMessage: permissions.at(-1)?.label ?? state.lastMessage }, event)
+    case "question.asked": {
+      const first = record(Array.isArray(props.questions) ? props.questions[0] : undefined)
+      const named = typeof first.header === "string" && first.header.trim() !== "" ? first.header : first.question
+      const label = trimAtWord(typeof named === "string" && named.trim() !== "" ? named : "Question", LAST_MESSAGE_MAX)
+      return askUser(state, event, { id: String(props.id ?? event.eventId), label, title: "Question" }, fromChild, at)
     }
+    case "permission.replied":
+    case "question.replied":
+    case "question.rejected":
+      return answered(state, event, String(props.requestID ?? ""))
     case "pushline.activity.registered":
       return changed({
         ...state,
@@ -177,25 +223,38 @@ const endTurn = (state: SessionState, event: LoggedEvent): FoldResult<SessionSta
   if (state.aborted) return changed({ ...base, status: "complete", lastMessage: "Aborted" }, event)
   if (state.turnError !== null) {
     const next: SessionState = { ...base, status: "error", lastMessage: trimAtWord(state.turnError.message, LAST_MESSAGE_MAX) }
-    return changed(queueAlert(next, { eventType: "error", title: next.title || "Session failed", body: next.lastMessage, position: event.position.toString(), permissionId: null, at: event.sourceTime }), event)
+    return changed(queueAlert(next, event, { eventType: "error", title: next.title || "Session failed", body: next.lastMessage, permissionId: null }), event)
   }
   const next: SessionState = { ...base, status: "complete" }
-  return changed(queueAlert(next, {
+  return changed(queueAlert(next, event, {
     eventType: "complete",
     title: next.title || "Session complete",
     body: next.lastMessage === "" ? "Done" : next.lastMessage,
-    position: event.position.toString(),
-    permissionId: null,
-    at: event.sourceTime
+    permissionId: null
   }), event)
 }
 
 const STATUSES = new Set(["working", "retry", "permission", "complete", "error"])
 
+const LEGACY_FALLBACK_BODY = {
+  complete: "Session complete.",
+  permission: "OpenCode needs your permission decision.",
+  error: "OpenCode reported an error for your session."
+} as const
+
 /** A seed-compatible /v1/event post: complete/permission/error alert; start/progress drive the activity. */
 const applyLegacy = (state: SessionState, event: LoggedEvent, payload: Record<string, any>): FoldResult<SessionState> => {
-  const eventType = payload.eventType
+  const eventType: unknown = payload.eventType
   if (eventType === "complete" || eventType === "permission" || eventType === "error") {
+    // As OpenCode's own poster fills them in when it has nothing better.
+    const alert = {
+      eventType,
+      title: typeof payload.title === "string" ? payload.title : (state.title || `Session ${eventType}`),
+      body: typeof payload.body === "string" ? payload.body : LEGACY_FALLBACK_BODY[eventType],
+      permissionId: null
+    } as const
+    // The bridge's events already told this turn's alert: recorded as its duplicate, nothing else changes.
+    if (reportedByOtherPath(state, event, eventType) !== undefined) return changed(queueAlert(state, event, alert), event)
     const contentState = record(payload.contentState)
     const base: SessionState = {
       ...state,
@@ -203,14 +262,7 @@ const applyLegacy = (state: SessionState, event: LoggedEvent, payload: Record<st
       title: typeof payload.title === "string" ? payload.title : state.title,
       lastMessage: trimAtWord(String(payload.body ?? contentState.lastMessage ?? state.lastMessage), LAST_MESSAGE_MAX)
     }
-    return changed(queueAlert(base, {
-      eventType,
-      title: payload.title ?? (state.title || "OpenCode"),
-      body: payload.body ?? "",
-      position: event.position.toString(),
-      permissionId: null,
-      at: event.sourceTime
-    }), event)
+    return changed(queueAlert(base, event, alert), event)
   }
   const contentState = record(payload.contentState)
   const base = eventType === "start" || !isActive(state.status) ? startTurn(state, event.sourceTime) : state

@@ -1,5 +1,6 @@
 import type { LoggedEvent } from "../domain/LoggedEvent.ts"
 import type { TenantState } from "../domain/SessionState.ts"
+import { ASKS_FROM_CHILDREN } from "./SessionFold.ts"
 
 /**
  * Devices registered for a tenant, and which sessions are subagents of which
@@ -30,7 +31,8 @@ export const applyTenant = (state: TenantState, event: LoggedEvent): FoldResult<
         bundleId: payload.bundleId ?? null,
         apnsEnv: payload.apnsEnv === "sandbox" ? ("sandbox" as const) : ("production" as const),
         pushToStartToken: payload.pushToStartToken ?? null,
-        events: Array.isArray(payload.events) ? payload.events : []
+        events: Array.isArray(payload.events) ? payload.events : [],
+        sound: typeof payload.sound === "string" ? payload.sound : null
       }
       return { state: { ...state, devices: { ...state.devices, [payload.deviceToken]: device } }, applied: true, reason: null }
     }
@@ -84,7 +86,7 @@ export const rootOf = (state: TenantState, sessionId: string): string => {
  */
 export const sessionsOfEvent = (event: LoggedEvent, tenantState: TenantState): ReadonlyArray<string> => {
   if (event.sessionId === "") return []
-  if (event.type === "permission.asked" || event.type === "permission.replied") {
+  if (ASKS_FROM_CHILDREN.has(event.type)) {
     const root = rootOf(tenantState, event.sessionId)
     return root === event.sessionId ? [event.sessionId] : [event.sessionId, root]
   }

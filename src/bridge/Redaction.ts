@@ -14,7 +14,10 @@ const STATUS_TYPES = new Set([
   "session.idle",
   "session.error",
   "permission.asked",
-  "permission.replied"
+  "permission.replied",
+  "question.asked",
+  "question.replied",
+  "question.rejected"
 ])
 
 type Props = Record<string, any>
@@ -46,6 +49,12 @@ const redactProperties = (type: string, p: Props): Props => {
       }
     case "permission.asked":
       return { id: p.id, sessionID: p.sessionID, permission: p.permission, patterns: [], metadata: {}, always: [] }
+    // The question and its options are the user's words: only that one is asked, and its answer.
+    case "question.asked":
+      return { id: p.id, sessionID: p.sessionID, questions: [] }
+    case "question.replied":
+    case "question.rejected":
+      return { sessionID: p.sessionID, requestID: p.requestID }
     default:
       return p
   }

@@ -5,6 +5,7 @@ import { bridgeProgram, bridgeSettings } from "../bridge/Bridge.ts"
 import { basicAuthorization } from "../bridge/GlobalEventStream.ts"
 import { DEFAULT_LIMITS } from "../bridge/Spool.ts"
 import { pairPayload, printPairing } from "../pairing/PairingCode.ts"
+import { serverIdFor } from "../pairing/ServerId.ts"
 import { dataDir, loadOrCreateSecret } from "../pairing/Secret.ts"
 import { openCodeOption, relayOption } from "./PairCommand.ts"
 
@@ -20,7 +21,10 @@ const secret = Options.text("secret").pipe(
   Options.optional,
   Options.withDescription("the pairing secret (default: the one in the data dir, created on first use)")
 )
-const serverID = Options.text("server-id").pipe(Options.optional, Options.withDescription("a name for this OpenCode server, passed on to the phone"))
+const serverID = Options.text("server-id").pipe(
+  Options.optional,
+  Options.withDescription("the id the phone knows this OpenCode server by (default: derived from the relay URL and secret, as OpenCode's own poster does)")
+)
 const redact = Options.boolean("redact").pipe(Options.withDescription("forward statuses only: no message text, tool input or output, titles"))
 const spool = Options.text("spool").pipe(
   Options.optional,
@@ -45,7 +49,7 @@ export const bridgeCommand = Command.make(
       const settings = bridgeSettings(
         {
           opencode: { url: options.opencode, authorization: pass === undefined || pass === "" ? undefined : basicAuthorization(options.username, pass) },
-          relay: { url: options.relay, secret: pairingSecret, serverID: Option.getOrUndefined(options.serverID) },
+          relay: { url: options.relay, secret: pairingSecret, serverID: Option.getOrElse(options.serverID, () => serverIdFor(options.relay, pairingSecret)) },
           spoolDir: path.resolve(Option.getOrElse(options.spool, () => path.join(dataDir(), "bridge-spool")))
         },
         {

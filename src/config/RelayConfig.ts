@@ -16,6 +16,8 @@ export interface RelaySettings {
   readonly throttleMs: number
   /** A permission answered within this many ms is never pushed. */
   readonly permissionGraceMs: number
+  /** One alert per session on the phone (each replaces the last), instead of each kept. */
+  readonly collapseAlerts: boolean
 }
 
 const positiveInt = (name: string, fallback: number) =>
@@ -43,7 +45,8 @@ export const relaySettingsConfig: Config.Config<RelaySettings> = Config.all({
   dataDir: Config.string("PUSHLINE_DATA_DIR").pipe(Config.withDefault("./.pushline")),
   bodyLimitBytes: positiveInt("PUSHLINE_BODY_LIMIT_BYTES", 1024 * 1024),
   throttleMs: positiveInt("PUSHLINE_THROTTLE_MS", 10_000),
-  permissionGraceMs: nonNegativeInt("PUSHLINE_PERMISSION_GRACE_MS", 5_000)
+  permissionGraceMs: nonNegativeInt("PUSHLINE_PERMISSION_GRACE_MS", 5_000),
+  collapseAlerts: Config.boolean("PUSHLINE_COLLAPSE_ALERTS").pipe(Config.withDefault(false))
 })
 
 export class RelayConfig extends Context.Tag("pushline/RelayConfig")<RelayConfig, RelaySettings>() {

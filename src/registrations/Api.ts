@@ -15,7 +15,8 @@ export const DeviceRegistration = Schema.Struct({
   pushToStartToken: Schema.optional(HexToken),
   events: Schema.optional(
     Schema.Array(OneOf("complete", "permission", "error"))
-  )
+  ),
+  sound: Schema.optional(ShortText(200).annotations({ description: "Alert sound file the app bundles (default alert.wav)" }))
 })
 
 export const DeviceUnregistration = Schema.Struct({ secret: Secret, deviceToken: HexToken })

@@ -49,7 +49,8 @@ export const RegistrationsLive = HttpApiBuilder.group(PushlineApi, "registration
           bundleId: body.bundleId ?? null,
           apnsEnv: body.apnsEnv ?? "production",
           pushToStartToken: body.pushToStartToken?.toLowerCase() ?? null,
-          events: body.events ?? ALL_ALERTS
+          events: body.events ?? ALL_ALERTS,
+          sound: body.sound ?? null
         })
       })))
     .handleRaw("unregisterDevice", ({ request }) =>

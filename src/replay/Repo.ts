@@ -23,7 +23,8 @@ export const readSessionLog = (tenant: string, sessionId: string) =>
       where tenant = ${tenant}
         and (session_id = ${sessionId} or session_id = ''
              or (session_id = any(${`{${children.map((c) => JSON.stringify(c)).join(",")}}`}::text[])
-                 and type in ('session.created', 'session.updated', 'permission.asked', 'permission.replied')))
+                 and type in ('session.created', 'session.updated', 'permission.asked', 'permission.replied',
+                              'question.asked', 'question.replied', 'question.rejected')))
       -- Qualified: a bare name would sort by the text alias ('1000' < '741'), not as xid8.
       order by events.transaction_id, events.position`
     return rows.map(toLoggedEvent)

@@ -13,6 +13,7 @@ export const PushPlannerLive = (defaultBundleId: Option.Option<string>) =>
       makePushPlanner({
         throttleMs: config.throttleMs,
         permissionGraceMs: config.permissionGraceMs,
+        collapseAlerts: config.collapseAlerts,
         defaultBundleId: Option.getOrNull(defaultBundleId)
       })
     )

@@ -11,7 +11,8 @@ const StoredRun = Schema.Struct({
   settings: Schema.Struct({
     throttleMs: Schema.Number,
     permissionGraceMs: Schema.Number,
-    defaultBundleId: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true })
+    defaultBundleId: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
+    collapseAlerts: Schema.optionalWith(Schema.Boolean, { exact: true })
   })
 })
 const decodeRun = decodeStored(StoredRun)

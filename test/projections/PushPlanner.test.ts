@@ -4,10 +4,10 @@ import { initialMemory, type PlannerMemory } from "../../domain/PlannerMemory.ts
 import { claimsFirst, pacedByThrottle, planPushes, settlePush } from "../../projections/PushPlanner.ts"
 import { asked, busy, foldAll, idle, oc, pushline, replied, T0, text } from "./support.ts"
 
-const settings = { throttleMs: 10_000, permissionGraceMs: 5_000, defaultBundleId: "com.example.app" }
+const settings = { throttleMs: 10_000, permissionGraceMs: 5_000, defaultBundleId: "com.example.app", collapseAlerts: false }
 const tenant: TenantState = {
   version: 1,
-  devices: { aaaa: { bundleId: null, apnsEnv: "sandbox", pushToStartToken: "bbbb", events: ["complete", "permission", "error"] } },
+  devices: { aaaa: { bundleId: null, apnsEnv: "sandbox", pushToStartToken: "bbbb", events: ["complete", "permission", "error"], sound: null } },
   parents: {}
 }
 const withActivity = (state: SessionState): SessionState => ({ ...state, activity: { token: "cccc", apnsEnv: "sandbox", bundleId: null } })

@@ -4,12 +4,13 @@ import type { TenantState } from "../../domain/SessionState.ts"
 import { failedStep, MAX_STEP_FAILURES, NO_STATE_RETRY_MS, planStep, senderStep, settleStep } from "../../projections/SenderStep.ts"
 import { asked, busy, foldAll, idle, pushline, replied, T0 } from "./support.ts"
 
-const settings = { throttleMs: 10_000, permissionGraceMs: 5_000, defaultBundleId: null }
+const settings = { throttleMs: 10_000, permissionGraceMs: 5_000, defaultBundleId: null, collapseAlerts: false }
 const device = (fields: Partial<TenantState["devices"][string]> = {}): TenantState["devices"][string] => ({
   bundleId: "com.example.app",
   apnsEnv: "sandbox",
   pushToStartToken: null,
   events: ["complete", "permission", "error"],
+  sound: null,
   ...fields
 })
 const tenantWith = (devices: TenantState["devices"]): TenantState => ({ version: 1, devices, parents: {} })

@@ -81,8 +81,16 @@ describe("session fold", () => {
   })
 
   it("folds each capture to its expected end state", () => {
-    const expected: Record<string, string> = { "text.global.jsonl": "complete", "tool-allow.global.jsonl": "complete", "retry429.global.jsonl": "complete", "error400.global.jsonl": "error" }
-    for (const [capture, status] of Object.entries(expected)) {
+    const expected: Record<string, [string, number]> = {
+      "text.global.jsonl": ["complete", 1],
+      "tool-allow.global.jsonl": ["complete", 1],
+      "retry429.global.jsonl": ["complete", 1],
+      "error400.global.jsonl": ["error", 1],
+      "question.global.jsonl": ["complete", 1],
+      "two-turns.global.jsonl": ["complete", 2],
+      "long-stream.global.jsonl": ["complete", 1]
+    }
+    for (const [capture, [status, turn]] of Object.entries(expected)) {
       const frames = readCapture(capture).filter(isSessionFrame)
       const root = frames.find((f) => f.payload.type === "session.created")!.payload.properties.sessionID
       const received = T0
@@ -100,7 +108,7 @@ describe("session fold", () => {
         }))
         .filter((e) => e.sessionId === root)
       const { state } = foldAll(events, root)
-      expect({ capture, status: state.status, turn: state.turn }).toEqual({ capture, status, turn: 1 })
+      expect({ capture, status: state.status, turn: state.turn }).toEqual({ capture, status, turn })
       expect(state.title).not.toBe("")
     }
   })

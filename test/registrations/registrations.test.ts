@@ -25,7 +25,8 @@ layer(testServerLayer(), { excludeTestServices: true })("registration routes", (
         bundleId: "com.example.app",
         apnsEnv: "sandbox",
         pushToStartToken: "ABCDEF",
-        events: ["complete", "error"]
+        events: ["complete", "error"],
+        sound: "chime.caf"
       })
       expect(register).toEqual({ status: 200, body: { ok: true } })
       const minimal = yield* request(base, "POST", "/v1/device/register", { secret, deviceToken: "0f0f" })
@@ -42,7 +43,8 @@ layer(testServerLayer(), { excludeTestServices: true })("registration routes", (
             bundleId: "com.example.app",
             apnsEnv: "sandbox",
             pushToStartToken: "abcdef",
-            events: ["complete", "error"]
+            events: ["complete", "error"],
+            sound: "chime.caf"
           }
         },
         {
@@ -54,7 +56,8 @@ layer(testServerLayer(), { excludeTestServices: true })("registration routes", (
             bundleId: null,
             apnsEnv: "production",
             pushToStartToken: null,
-            events: ["complete", "permission", "error"]
+            events: ["complete", "permission", "error"],
+            sound: null
           }
         },
         { type: "pushline.device.unregistered", session_id: "", payload: { _tag: "pushline.device.unregistered", deviceToken: TOKEN } }
