@@ -53,13 +53,22 @@ export class TokenInvalidated extends Schema.TaggedClass<TokenInvalidated>()("pu
   invalidatedAt: Schema.Number
 }) {}
 
+/** A token APNs refused in its registered environment was delivered in the other: it belongs there. */
+export class TokenEnvironmentCorrected extends Schema.TaggedClass<TokenEnvironmentCorrected>()("pushline.token.environment", {
+  token: Schema.String,
+  apnsEnv: ApnsEnvironment,
+  /** What the registered environment answered. */
+  reason: Schema.String
+}) {}
+
 export const PushlineEvent = Schema.Union(
   DeviceRegistered,
   DeviceUnregistered,
   ActivityRegistered,
   ActivityUnregistered,
   LegacyEventPosted,
-  TokenInvalidated
+  TokenInvalidated,
+  TokenEnvironmentCorrected
 )
 export type PushlineEvent = typeof PushlineEvent.Type
 

@@ -108,6 +108,8 @@ const summarizePushline = (type: string, payload: Record<string, any>): string =
       return `legacy ${payload.eventType}${payload.title ? ` ${quoted(payload.title)}` : ""}`
     case "pushline.token.invalidated":
       return `token ${tokenSuffix(payload.token)} invalidated (${payload.reason})`
+    case "pushline.token.environment":
+      return `token ${tokenSuffix(payload.token)} is a ${payload.apnsEnv} token (its registered environment answered ${payload.reason})`
     default:
       return type
   }

@@ -210,6 +210,13 @@ const applyEvent = (state: SessionState, event: LoggedEvent, fromChild: boolean)
       return state.activity === null ? unchanged(state, "no activity registered") : changed({ ...state, activity: null }, event)
     case "pushline.token.invalidated":
       return state.activity?.token === payload.token ? changed({ ...state, activity: null }, event) : unchanged(state, "not this session's activity token")
+    case "pushline.token.environment": {
+      const apnsEnv = payload.apnsEnv === "sandbox" ? "sandbox" : "production"
+      const activity = state.activity
+      if (activity === null || activity.token !== payload.token) return unchanged(state, "not this session's activity token")
+      if (activity.apnsEnv === apnsEnv) return unchanged(state, "activity token already in that environment")
+      return changed({ ...state, activity: { ...activity, apnsEnv } }, event)
+    }
     case "pushline.legacy.event":
       return applyLegacy(state, event, payload)
     default:

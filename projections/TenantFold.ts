@@ -16,7 +16,7 @@ const record = (value: unknown): Record<string, any> => (typeof value === "objec
 
 export const touchesTenant = (event: LoggedEvent): boolean => {
   if (event.type === "pushline.device.registered" || event.type === "pushline.device.unregistered") return true
-  if (event.type === "pushline.token.invalidated") return true
+  if (event.type === "pushline.token.invalidated" || event.type === "pushline.token.environment") return true
   if (event.type === "session.created" || event.type === "session.updated") {
     return typeof record(record(record(event.payload).properties).info).parentID === "string"
   }
@@ -56,6 +56,18 @@ export const applyTenant = (state: TenantState, event: LoggedEvent): FoldResult<
         } else devices[deviceToken] = device
       }
       return changed ? { state: { ...state, devices }, applied: true, reason: null } : { state, applied: false, reason: "not a device token of this tenant" }
+    }
+    case "pushline.token.environment": {
+      const token = String(payload.token)
+      const apnsEnv = payload.apnsEnv === "sandbox" ? ("sandbox" as const) : ("production" as const)
+      let changed = false
+      const devices: Record<string, TenantState["devices"][string]> = {}
+      for (const [deviceToken, device] of Object.entries(state.devices)) {
+        const owns = deviceToken === token || device.pushToStartToken === token
+        changed ||= owns && device.apnsEnv !== apnsEnv
+        devices[deviceToken] = owns ? { ...device, apnsEnv } : device
+      }
+      return changed ? { state: { ...state, devices }, applied: true, reason: null } : { state, applied: false, reason: null }
     }
     default: {
       const info = record(record(payload.properties).info)

@@ -18,6 +18,9 @@ export interface ApnsSettings {
   readonly defaultBundleId: Option.Option<string>
   /** Overrides both environments' hosts, e.g. `127.0.0.1:2197` for a simulator. */
   readonly host: Option.Option<string>
+  /** Override one environment's host (over APNS_HOST). */
+  readonly productionHost: Option.Option<string>
+  readonly sandboxHost: Option.Option<string>
   /** Extra CA (PEM) to trust, e.g. a simulator's certificate. */
   readonly caPem: Option.Option<string>
   readonly connections: number
@@ -43,16 +46,21 @@ const tenChars = (name: string) =>
     Config.option
   )
 
+const hostConfig = (name: string) =>
+  Config.string(name).pipe(
+    Config.validate({ message: `${name} must be host or host:port (no scheme)`, validation: (v) => /^[A-Za-z0-9.\-\[\]:]+$/.test(v) }),
+    Config.option
+  )
+
 const rawSettings = Config.all({
   teamId: tenChars("APNS_TEAM_ID"),
   keyId: tenChars("APNS_KEY_ID"),
   privateKey: Config.string("APNS_PRIVATE_KEY").pipe(Config.option),
   privateKeyFile: readFileConfig("APNS_PRIVATE_KEY_FILE"),
   defaultBundleId: Config.string("APNS_DEFAULT_BUNDLE_ID").pipe(Config.option),
-  host: Config.string("APNS_HOST").pipe(
-    Config.validate({ message: "APNS_HOST must be host or host:port (no scheme)", validation: (v) => /^[A-Za-z0-9.\-\[\]:]+$/.test(v) }),
-    Config.option
-  ),
+  host: hostConfig("APNS_HOST"),
+  productionHost: hostConfig("APNS_PRODUCTION_HOST"),
+  sandboxHost: hostConfig("APNS_SANDBOX_HOST"),
   caPem: readFileConfig("APNS_CA_FILE"),
   connections: Config.integer("APNS_CONNECTIONS").pipe(
     Config.validate({ message: "APNS_CONNECTIONS must be between 1 and 16", validation: (n) => n >= 1 && n <= 16 }),
@@ -99,6 +107,8 @@ export const loadApnsSettings: Effect.Effect<ApnsSettings, ConfigError.ConfigErr
     credentials,
     defaultBundleId: raw.defaultBundleId,
     host: raw.host,
+    productionHost: raw.productionHost,
+    sandboxHost: raw.sandboxHost,
     caPem: raw.caPem,
     connections: raw.connections,
     requestTimeoutMs: raw.requestTimeoutMs

@@ -23,12 +23,12 @@ export const localSimulatorLayer = Layer.scopedContext(
     const privateKey = yield* Effect.orDie(importApnsKey(key.privateKeyPem, "APNS_PRIVATE_KEY"))
     yield* Effect.logInfo(
       `No APNS_* credentials configured: pushes go to the built-in local APNs simulator at ${simulator.origin} ` +
-        `(list them: curl -k ${simulator.origin}/pushes). Set APNS_TEAM_ID, APNS_KEY_ID and APNS_PRIVATE_KEY to talk to Apple.`
+        `(production; sandbox at ${simulator.sandboxOrigin}; list them: curl -k ${simulator.origin}/pushes). Set APNS_TEAM_ID, APNS_KEY_ID and APNS_PRIVATE_KEY to talk to Apple.`
     )
     const client = yield* ApnsClient.make(
       {
         credentials: { teamId: key.teamId, keyId: key.keyId, privateKey },
-        origins: { production: simulator.origin, sandbox: simulator.origin },
+        origins: { production: simulator.origin, sandbox: simulator.sandboxOrigin },
         caPem: simulator.certificate.certPem,
         connections: 2,
         requestTimeoutMs: 10_000
@@ -45,8 +45,10 @@ export const ApnsLive = Layer.unwrapEffect(
     Option.match(settings.credentials, {
       onNone: () => localSimulatorLayer,
       onSome: (credentials) => {
-        const production = originOf(Option.getOrElse(settings.host, () => PRODUCTION_HOST))
-        const sandbox = originOf(Option.getOrElse(settings.host, () => SANDBOX_HOST))
+        const hostFor = (own: Option.Option<string>, apple: string) => originOf(Option.getOrElse(Option.orElse(own, () => settings.host), () => apple))
+        const production = hostFor(settings.productionHost, PRODUCTION_HOST)
+        const sandbox = hostFor(settings.sandboxHost, SANDBOX_HOST)
+        const overridden = Option.isSome(settings.host) || Option.isSome(settings.productionHost) || Option.isSome(settings.sandboxHost)
         return Layer.merge(
           ApnsClient.layer(
             {
@@ -56,7 +58,7 @@ export const ApnsLive = Layer.unwrapEffect(
               connections: settings.connections,
               requestTimeoutMs: settings.requestTimeoutMs
             },
-            Option.isSome(settings.host) ? `APNs at ${production}` : `Apple APNs (${PRODUCTION_HOST} / ${SANDBOX_HOST})`
+            overridden ? `APNs at ${production} (sandbox ${sandbox})` : `Apple APNs (${PRODUCTION_HOST} / ${SANDBOX_HOST})`
           ),
           Layer.succeed(LocalApnsSimulator, Option.none())
         )

@@ -27,6 +27,10 @@ export interface DeliveryResult {
   readonly invalidatedAt: number | null
   /** The headers actually sent, for the deliveries table. */
   readonly headers: Record<string, string>
+  /** The environment that gave this answer: the other one when the push's own refused the token. */
+  readonly environment: "sandbox" | "production"
+  /** What the push's own environment answered first, when the answer is the other one's. */
+  readonly fallbackFrom: { readonly environment: "sandbox" | "production"; readonly reason: string } | null
 }
 
 /** How pushes leave the relay: the APNs client, adapted. */

@@ -1,7 +1,7 @@
 import { PgClient } from "@effect/sql-pg"
 import { Cause, Chunk, Clock, Duration, Effect, Layer, Option, Queue, Random, Stream } from "effect"
 import type { AttemptAnswer } from "../../domain/PushDecision.ts"
-import { TokenInvalidated } from "../../domain/PushlineEvent.ts"
+import { TokenEnvironmentCorrected, TokenInvalidated } from "../../domain/PushlineEvent.ts"
 import type { Intent } from "../../projections/PushPlanner.ts"
 import { failedStep, planStep, settleStep } from "../../projections/SenderStep.ts"
 import { describeError } from "../errors/describeError.ts"
@@ -86,6 +86,16 @@ export const SenderLive = Layer.scopedDiscard(
               claim.tenant,
               claim.sessionId,
               new TokenInvalidated({ token: intent.token, reason: result.reason ?? "Unregistered", invalidatedAt: result.invalidatedAt ?? now }),
+              undefined
+            )
+            yield* appendEvents([event])
+          }
+          if (result.fallbackFrom !== null && result.outcome === "delivered") {
+            // From now on the registration names the environment that took it.
+            const event = yield* pushlineLogEvent(
+              claim.tenant,
+              claim.sessionId,
+              new TokenEnvironmentCorrected({ token: intent.token, apnsEnv: result.environment, reason: result.fallbackFrom.reason }),
               undefined
             )
             yield* appendEvents([event])

@@ -75,7 +75,8 @@ export const recordOutcomes = (outcomes: ReadonlyArray<SessionOutcome>) =>
         session_id: claim.sessionId,
         caused_by: intent.causedBy,
         token: intent.token,
-        environment: intent.environment,
+        environment: result.environment,
+        environment_fallback: result.fallbackFrom,
         push_type: intent.pushType,
         event: intent.event,
         priority: intent.priority,
@@ -112,15 +113,15 @@ export const recordOutcomes = (outcomes: ReadonlyArray<SessionOutcome>) =>
         returning id, tenant, session_id
       ),
       attempts as (
-        insert into deliveries (tenant, session_id, caused_by, token, environment, push_type, event, priority,
+        insert into deliveries (tenant, session_id, caused_by, token, environment, environment_fallback, push_type, event, priority,
                                 headers, payload, status, reason, apns_id, latency_ms, outcome,
                                 retry_after_ms, jitter, answered_at_ms, attempted_at, run_id)
-        select a.tenant, a.session_id, a.caused_by, a.token, a.environment, a.push_type, a.event, a.priority,
+        select a.tenant, a.session_id, a.caused_by, a.token, a.environment, a.environment_fallback, a.push_type, a.event, a.priority,
                a.headers, a.payload, a.status, a.reason, a.apns_id, a.latency_ms, a.outcome,
                a.retry_after_ms, a.jitter, a.answered_at_ms, a.attempted_at,
                (select run.id from run where run.tenant = a.tenant and run.session_id = a.session_id)
         from jsonb_to_recordset(${JSON.stringify(attempts)}::jsonb)
-          as a(seq int, tenant text, session_id text, caused_by bigint, token text, environment text, push_type text,
+          as a(seq int, tenant text, session_id text, caused_by bigint, token text, environment text, environment_fallback jsonb, push_type text,
                event text, priority int, headers jsonb, payload jsonb, status int, reason text, apns_id text,
                latency_ms double precision, outcome text, retry_after_ms double precision, jitter double precision,
                answered_at_ms bigint, attempted_at timestamptz)

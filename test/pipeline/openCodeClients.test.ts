@@ -113,4 +113,38 @@ layer(pipelineLayer(), { excludeTestServices: true, timeout: 120_000 })("OpenCod
       expect(step.summary).toBe('question asked: Color: "Which color should the mock use?" [Blue | Red]')
       expect((timeline.body.steps as Array<any>).find((s) => s.type === "question.replied").summary).toBe("question answered: Blue")
     }))
+
+  it.effect("a development build's sandbox token registered as production: resent to sandbox once, then registered there; dead in both, removed", () =>
+    Effect.gen(function*() {
+      const base = yield* RelayUrl
+      const sim = yield* simulator
+      const { auth, secret } = pairing("en")
+      const device: Record<string, any> = { ...fixture("app-device-register"), secret, deviceToken: "55".repeat(32) }
+      expect(device.apnsEnv).toBe("production")
+      sim.tokenEnvironments.set(device.deviceToken, "sandbox")
+      expect((yield* request(base, "POST", "/v1/device/register", device)).status).toBe(200)
+      const button = (sessionID: string) => ({ ...fixture("app-test-button"), secret, sessionID })
+      expect(yield* request(base, "POST", "/v1/event", button("ses_env_1"))).toEqual({ status: 200, body: { ok: true, sent: 1, failed: 0 } })
+      expect(sim.rejections.filter((r) => r.token === device.deviceToken).map((r) => [r.environment, r.reason])).toEqual([["production", "BadDeviceToken"]])
+      expect(sim.pushes.filter((p) => p.token === device.deviceToken).map((p) => p.environment)).toEqual(["sandbox"])
+      // The correction is in the log: the next alert goes to sandbox straight away.
+      yield* eventually("the registration's environment corrected", Effect.map(
+        request(base, "GET", "/v1/sessions/ses_env_1/timeline?limit=100", undefined, auth),
+        (t) => (t.body.steps as Array<any>).find((s) => s.type === "pushline.token.environment" && s.outcome !== "pending")
+      ))
+      expect(yield* request(base, "POST", "/v1/event", button("ses_env_2"))).toEqual({ status: 200, body: { ok: true, sent: 1, failed: 0 } })
+      expect(sim.rejections.filter((r) => r.token === device.deviceToken)).toHaveLength(1)
+      expect(sim.pushes.filter((p) => p.token === device.deviceToken).map((p) => p.environment)).toEqual(["sandbox", "sandbox"])
+
+      // A token neither environment takes (not an APNs token): only then is it removed.
+      const dead = { ...device, deviceToken: "0dead0" }
+      expect((yield* request(base, "POST", "/v1/device/register", dead)).status).toBe(200)
+      const gone = yield* request(base, "POST", "/v1/event", button("ses_env_3"))
+      expect(gone.body).toMatchObject({ ok: true, sent: 1, failed: 1 })
+      expect(sim.rejections.filter((r) => r.token === dead.deviceToken).map((r) => r.environment)).toEqual(["production", "sandbox"])
+      yield* eventually("the dead token removed", Effect.map(
+        request(base, "GET", "/v1/sessions/ses_env_3/timeline?limit=100", undefined, auth),
+        (t) => (t.body.steps as Array<any>).find((s) => s.type === "pushline.token.invalidated")
+      ))
+    }))
 })

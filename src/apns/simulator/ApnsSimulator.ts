@@ -18,9 +18,13 @@ export type Fault =
   | { readonly kind: "reset" }
   | { readonly kind: "latency"; readonly ms: number }
 
+export type ApnsEnvironmentName = "sandbox" | "production"
+
 export interface RecordedPush {
   readonly seq: number
   readonly receivedAt: number
+  /** Which of Apple's two environments took it (the port it came in on). */
+  readonly environment: ApnsEnvironmentName
   readonly connectionId: number
   readonly token: string
   readonly apnsId: string
@@ -30,6 +34,7 @@ export interface RecordedPush {
 
 export interface RejectedPush {
   readonly receivedAt: number
+  readonly environment: ApnsEnvironmentName
   readonly token: string | undefined
   readonly status: number
   readonly reason: string
@@ -37,6 +42,8 @@ export interface RejectedPush {
 
 export interface SimulatorOptions {
   readonly port?: number | undefined
+  /** The sandbox environment's port (default: any free one). */
+  readonly sandboxPort?: number | undefined
   readonly host?: string | undefined
   readonly keys: ReadonlyArray<SigningKey>
   readonly maxConcurrentStreams?: number | undefined
@@ -56,6 +63,11 @@ export class ApnsSimulator {
   /** Tokens bound to one bundle id: other topics get DeviceTokenNotForTopic. */
   readonly tokenBundles = new Map<string, string>()
   readonly faultsByToken = new Map<string, Fault>()
+  /**
+   * Tokens that belong to one environment, as Apple's do: the other one answers
+   * 400 BadDeviceToken. Tokens not listed are taken by both.
+   */
+  readonly tokenEnvironments = new Map<string, ApnsEnvironmentName>()
   faultRate: { readonly probability: number; readonly faults: ReadonlyArray<Fault> } | undefined
   /** Highest number of streams seen open at once on any one connection. */
   maxConcurrentSeen = 0
@@ -66,8 +78,11 @@ export class ApnsSimulator {
   private readonly sessions = new Set<http2.ServerHttp2Session>()
   private readonly listeners = new Set<(push: RecordedPush) => void>()
 
+  private readonly environments = new WeakMap<http2.ServerHttp2Session, ApnsEnvironmentName>()
+
   private constructor(
     private readonly server: http2.Http2SecureServer,
+    private readonly sandboxServer: http2.Http2SecureServer,
     readonly certificate: SimulatorCertificate,
     private readonly options: SimulatorOptions
   ) {
@@ -75,32 +90,40 @@ export class ApnsSimulator {
     this.rules = { allowedBundles: new Set(options.allowedBundles ?? []), tokenBundles: this.tokenBundles }
   }
 
+  /** Two listeners, one per environment (production: `origin`, sandbox: `sandboxOrigin`), sharing one record. */
   static async start(options: SimulatorOptions): Promise<ApnsSimulator> {
     const certificate = options.certificate ?? (await generateCertificate())
-    const server = http2.createSecureServer({
-      cert: certificate.certPem,
-      key: certificate.keyPem,
-      allowHTTP1: true,
-      settings: { maxConcurrentStreams: options.maxConcurrentStreams ?? 1000 }
-    })
-    const simulator = new ApnsSimulator(server, certificate, options)
-    server.on("session", (session) => simulator.onSession(session))
-    // HTTP/1.1 is only for reading the records with curl or fetch.
-    server.on("request", (request, response) => {
-      if (request.httpVersion === "2.0") return
-      simulator.serveRecords(request.method, request.url, (status, body) => {
-        response.writeHead(status, { "content-type": "application/json" })
-        response.end(body)
+    const create = () =>
+      http2.createSecureServer({
+        cert: certificate.certPem,
+        key: certificate.keyPem,
+        allowHTTP1: true,
+        settings: { maxConcurrentStreams: options.maxConcurrentStreams ?? 1000 }
       })
-    })
-    // A "request" listener makes Node also wrap every HTTP/2 stream in compat
-    // request/response objects (its own "stream" listener): drop it, streams are handled raw.
-    server.removeAllListeners("stream")
-    server.on("stream", (stream, headers) => simulator.onStream(stream, headers))
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject)
-      server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve())
-    })
+    const server = create()
+    const sandboxServer = create()
+    const simulator = new ApnsSimulator(server, sandboxServer, certificate, options)
+    const serve = async (listener: http2.Http2SecureServer, environment: ApnsEnvironmentName, port: number) => {
+      listener.on("session", (session) => simulator.onSession(session, environment))
+      // HTTP/1.1 is only for reading the records with curl or fetch.
+      listener.on("request", (request, response) => {
+        if (request.httpVersion === "2.0") return
+        simulator.serveRecords(request.method, request.url, (status, body) => {
+          response.writeHead(status, { "content-type": "application/json" })
+          response.end(body)
+        })
+      })
+      // A "request" listener makes Node also wrap every HTTP/2 stream in compat
+      // request/response objects (its own "stream" listener): drop it, streams are handled raw.
+      listener.removeAllListeners("stream")
+      listener.on("stream", (stream, headers) => simulator.onStream(stream, headers))
+      await new Promise<void>((resolve, reject) => {
+        listener.once("error", reject)
+        listener.listen(port, options.host ?? "127.0.0.1", () => resolve())
+      })
+    }
+    await serve(server, "production", options.port ?? 0)
+    await serve(sandboxServer, "sandbox", options.sandboxPort ?? 0)
     return simulator
   }
 
@@ -115,6 +138,15 @@ export class ApnsSimulator {
 
   get origin(): string {
     return `https://${this.host}`
+  }
+
+  /** The sandbox environment's `host:port` (APNS_SANDBOX_HOST); `host` is production's. */
+  get sandboxHost(): string {
+    return `${this.options.host ?? "127.0.0.1"}:${(this.sandboxServer.address() as AddressInfo).port}`
+  }
+
+  get sandboxOrigin(): string {
+    return `https://${this.sandboxHost}`
   }
 
   /** Called for every accepted push (the relay's timeline and tests listen). */
@@ -135,13 +167,15 @@ export class ApnsSimulator {
 
   close(): Promise<void> {
     for (const session of this.sessions) session.destroy()
-    return new Promise((resolve) => this.server.close(() => resolve()))
+    const closed = (server: http2.Http2SecureServer) => new Promise<void>((resolve) => server.close(() => resolve()))
+    return Promise.all([closed(this.server), closed(this.sandboxServer)]).then(() => undefined)
   }
 
   private readonly state = new WeakMap<http2.ServerHttp2Session, ConnectionState>()
   private readonly goawayLastStream = new WeakMap<http2.ServerHttp2Session, number>()
 
-  private onSession(session: http2.ServerHttp2Session) {
+  private onSession(session: http2.ServerHttp2Session, environment: ApnsEnvironmentName) {
+    this.environments.set(session, environment)
     this.connectionsOpened++
     this.sessions.add(session)
     this.state.set(session, { id: this.connectionsOpened, token: new ConnectionToken(this.verifier), active: 0, maxActive: 0 })
@@ -214,6 +248,8 @@ export class ApnsSimulator {
     const { payload, rejection } = validatePayload(exchange)
     if (rejection !== null) return this.reject(exchange, rejection)
     const token = deviceTokenOf(exchange.path)!.toLowerCase()
+    const belongsTo = this.tokenEnvironments.get(token)
+    if (belongsTo !== undefined && belongsTo !== this.environmentOf(exchange)) return this.reject(exchange, { status: 400, reason: "BadDeviceToken" })
     const goneAt = this.unregistered.get(token)
     if (goneAt !== undefined) return this.reject(exchange, { status: 410, reason: "Unregistered" }, goneAt)
 
@@ -254,6 +290,7 @@ export class ApnsSimulator {
     const recorded: RecordedPush = {
       seq: ++this.seq,
       receivedAt: this.now(),
+      environment: this.environmentOf(exchange),
       connectionId: exchange.connection.id,
       token,
       apnsId,
@@ -265,9 +302,13 @@ export class ApnsSimulator {
     respond(exchange.stream, 200, apnsId)
   }
 
+  private environmentOf(exchange: Exchange): ApnsEnvironmentName {
+    return this.environments.get(exchange.session) ?? "production"
+  }
+
   private reject(exchange: Exchange, rejection: Rejection, timestamp?: number, retryAfterSeconds?: number): undefined {
     const token = deviceTokenOf(exchange.path)?.toLowerCase()
-    this.rejections.push({ receivedAt: this.now(), token, status: rejection.status, reason: rejection.reason })
+    this.rejections.push({ receivedAt: this.now(), environment: this.environmentOf(exchange), token, status: rejection.status, reason: rejection.reason })
     const body = timestamp === undefined ? { reason: rejection.reason } : { reason: rejection.reason, timestamp }
     const extra = retryAfterSeconds === undefined ? {} : { "retry-after": String(retryAfterSeconds) }
     respond(exchange.stream, rejection.status, exchange.headers["apns-id"] ?? crypto.randomUUID(), JSON.stringify(body), extra)

@@ -22,7 +22,7 @@ export const startSimulator = async (options: Partial<SimulatorOptions> = {}): P
     clientSettings: (overrides = {}) =>
       Effect.map(Effect.orDie(importApnsKey(key.privateKeyPem, "APNS_PRIVATE_KEY")), (privateKey) => ({
         credentials: { teamId: key.teamId, keyId: key.keyId, privateKey },
-        origins: { production: simulator.origin, sandbox: simulator.origin },
+        origins: { production: simulator.origin, sandbox: simulator.sandboxOrigin },
         caPem: simulator.certificate.certPem,
         connections: 2,
         requestTimeoutMs: 5_000,
