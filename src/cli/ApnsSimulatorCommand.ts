@@ -25,14 +25,14 @@ export const apnsSimulatorCommand = Command.make("apns-simulator", { port, dir, 
     fs.writeFileSync(path.join(out, "ca.pem"), simulator.certificate.certPem)
     fs.writeFileSync(path.join(out, "AuthKey.p8"), key.privateKeyPem)
     if (!quiet) simulator.onPush((push) =>
-      console.log(`${new Date(push.receivedAt).toISOString()} ${push.headers["apns-push-type"]} …${push.token.slice(-8)} ${JSON.stringify(push.payload)}`)
+      console.log(`${new Date(push.receivedAt).toISOString()} ${push.environment} ${push.headers["apns-push-type"]} …${push.token.slice(-8)} ${JSON.stringify(push.payload)}`)
     )
     yield* Console.log(
       [
-        `APNs simulator listening on ${simulator.origin} (HTTP/2 over TLS)`,
+        `APNs simulator listening on ${simulator.origin} (production) and ${simulator.sandboxOrigin} (sandbox), HTTP/2 over TLS`,
         "",
         "Point a relay at it:",
-        `  APNS_HOST=${simulator.host} APNS_CA_FILE=${path.join(out, "ca.pem")} \\`,
+        `  APNS_PRODUCTION_HOST=${simulator.host} APNS_SANDBOX_HOST=${simulator.sandboxHost} APNS_CA_FILE=${path.join(out, "ca.pem")} \\`,
         `  APNS_TEAM_ID=${key.teamId} APNS_KEY_ID=${key.keyId} APNS_PRIVATE_KEY_FILE=${path.join(out, "AuthKey.p8")} npm start`,
         "",
         `Accepted pushes: curl --cacert ${path.join(out, "ca.pem")} ${simulator.origin}/pushes`,
