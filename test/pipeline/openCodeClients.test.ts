@@ -12,6 +12,7 @@ import * as path from "node:path"
 import { LocalApnsSimulator } from "../../src/apns/ApnsLive.ts"
 import { serverIdFor } from "../../src/pairing/ServerId.ts"
 import { isSessionFrame, readCapture } from "../support/captures.ts"
+import { eventually } from "../support/eventually.ts"
 import { pipelineLayer } from "../support/pipeline.ts"
 import { restamp } from "../support/recordedSession.ts"
 import { request, RelayUrl } from "../support/server.ts"
@@ -20,16 +21,6 @@ const fixture = (name: string): Record<string, any> =>
   JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, `../fixtures/opencode-clients/${name}.json`), "utf8"))
 
 const simulator = Effect.map(LocalApnsSimulator, Option.getOrThrow)
-
-const eventually = <A>(what: string, probe: Effect.Effect<A | undefined, unknown, any>) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 300; i++) {
-      const value = yield* probe
-      if (value !== undefined) return value
-      yield* Effect.sleep("50 millis")
-    }
-    return yield* Effect.die(new Error(`timed out waiting for ${what}`))
-  })
 
 /** Each test its own copy of the app's pairing: the fixture's secret with a suffix keeps tenants apart. */
 let pairings = 0

@@ -5,14 +5,10 @@ import { Effect, Layer } from "effect"
 import type { NewEvent } from "../../domain/LoggedEvent.ts"
 import { pgLayer } from "../../src/db/Database.ts"
 import { runMigrations } from "../../src/db/Migrator.ts"
-import { appendEvents } from "../../src/eventstore/appendEvents.ts"
-import { readAfter } from "../../src/eventstore/readAfter.ts"
-import { loadCheckpoint } from "../../src/projector/Checkpoints.ts"
-import { projectBatch } from "../../src/projector/projectBatch.ts"
-import { sessionFolds } from "../../projections/SessionProjection.ts"
 import { claimDueSessions } from "../../src/sender/claimDueSessions.ts"
 import { recordOutcomes } from "../../src/sender/recordOutcomes.ts"
 import { createFreshDatabase } from "../support/database.ts"
+import { projectNew } from "../support/projectNew.ts"
 
 // A database of its own: the projector here folds the whole log.
 const DueDatabase = Layer.unwrapEffect(
@@ -31,14 +27,7 @@ const busy = () => opencode("session.status", { sessionID: "ses_due", status: { 
 const text = (t: string) => opencode("message.part.updated", { sessionID: "ses_due", part: { id: `prt_${seq}`, messageID: "msg_a", sessionID: "ses_due", type: "text", text: t } })
 const idle = () => opencode("session.status", { sessionID: "ses_due", status: { type: "idle" } })
 
-/** Appends the events and projects everything new, as the projector's loop does. */
-const project = (...events: Array<NewEvent>) =>
-  Effect.gen(function*() {
-    yield* appendEvents(events)
-    const from = yield* loadCheckpoint("sessions")
-    const batch = yield* readAfter(from, 1000)
-    yield* projectBatch(sessionFolds, "sessions", from, batch.checkpoint, batch.events, { markDue: true })
-  })
+const project = projectNew
 
 const due = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient

@@ -7,15 +7,11 @@ import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import type { NewEvent } from "../../domain/LoggedEvent.ts"
-import { sessionFolds } from "../../projections/SessionProjection.ts"
 import { pgLayer } from "../../src/db/Database.ts"
 import { runMigrations } from "../../src/db/Migrator.ts"
-import { appendEvents } from "../../src/eventstore/appendEvents.ts"
-import { readAfter } from "../../src/eventstore/readAfter.ts"
-import { loadCheckpoint } from "../../src/projector/Checkpoints.ts"
-import { projectBatch } from "../../src/projector/projectBatch.ts"
 import { claimDueSessions } from "../../src/sender/claimDueSessions.ts"
 import { createFreshDatabase } from "../support/database.ts"
+import { projectNew } from "../support/projectNew.ts"
 
 const Database = Layer.unwrapEffect(
   Effect.promise(() => createFreshDatabase("undecodable")).pipe(
@@ -32,13 +28,7 @@ const event = (sessionId: string, type: string, properties: Record<string, unkno
 const busy = (sessionId: string) => event(sessionId, "session.status", { status: { type: "busy" } })
 const text = (sessionId: string, t: string) => event(sessionId, "message.part.updated", { part: { type: "text", messageID: "msg_a", text: t } })
 
-const project = (...events: Array<NewEvent>) =>
-  Effect.gen(function*() {
-    yield* appendEvents(events)
-    const from = yield* loadCheckpoint("sessions")
-    const batch = yield* readAfter(from, 1000)
-    yield* projectBatch(sessionFolds, "sessions", from, batch.checkpoint, batch.events, { markDue: true })
-  })
+const project = projectNew
 
 layer(Database, { excludeTestServices: true })("stored rows that do not decode", (it) => {
   it.effect("the projector skips the session with the reason and leaves its row; other sessions fold on", () =>

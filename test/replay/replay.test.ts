@@ -10,23 +10,13 @@ import { Effect, Option } from "effect"
 import { LocalApnsSimulator } from "../../src/apns/ApnsLive.ts"
 import { isSessionFrame, readCapture } from "../support/captures.ts"
 import { uniqueTenant } from "../support/database.ts"
+import { eventually } from "../support/eventually.ts"
 import { pipelineLayer } from "../support/pipeline.ts"
 import { recordingSettings, restamp } from "../support/recordedSession.ts"
 import { request, RelayUrl } from "../support/server.ts"
 import { hex } from "../support/simulatorPushes.ts"
 
 const simulator = Effect.map(LocalApnsSimulator, Option.getOrThrow)
-
-/** Polls `probe` until it returns a value (every 50 ms, at most 15 s). */
-const eventually = <A>(what: string, probe: Effect.Effect<A | undefined, unknown, any>) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 300; i++) {
-      const value = yield* probe
-      if (value !== undefined) return value
-      yield* Effect.sleep("50 millis")
-    }
-    return yield* Effect.die(new Error(`timed out waiting for ${what}`))
-  })
 
 const postCapture = (base: string, auth: Record<string, string>, name: string) =>
   Effect.gen(function*() {

@@ -1,0 +1,12 @@
+import { Effect } from "effect"
+
+/** Polls `probe` until it returns a value (every 50 ms, at most 15 s): waits for an event, never a fixed time. */
+export const eventually = <A, E, R>(what: string, probe: Effect.Effect<A | undefined, E, R>) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 300; i++) {
+      const value = yield* probe
+      if (value !== undefined) return value
+      yield* Effect.sleep("50 millis")
+    }
+    return yield* Effect.die(new Error(`timed out waiting for ${what}`))
+  })
