@@ -19,6 +19,15 @@ export const TargetMemory = Schema.Struct({
 })
 export type TargetMemory = typeof TargetMemory.Type
 
+/** An alert whose attempt to one device failed retryably: sent again after its backoff. */
+export const PendingAlert = Schema.Struct({
+  seq: Schema.Number,
+  token: Schema.String,
+  failures: Schema.Number,
+  notBefore: Schema.Number
+})
+export type PendingAlert = typeof PendingAlert.Type
+
 export const PlannerMemory = Schema.Struct({
   version: Schema.Literal(STATE_VERSION),
   targets: Schema.Record({ key: Schema.String, value: TargetMemory }),
@@ -28,11 +37,13 @@ export const PlannerMemory = Schema.Struct({
   /** The turn for which "no Live Activity token" was last recorded (once a turn). */
   noTokenTurn: Schema.Number,
   /** Planning runs that failed in a row (a poison session is given up after a few). */
-  stepFailures: Schema.Number
+  stepFailures: Schema.Number,
+  /** Alerts to retry, by target (`alert:<seq>:<device token>`); stored before retries were: none. */
+  pendingAlerts: Schema.optionalWith(Schema.Record({ key: Schema.String, value: PendingAlert }), { default: () => ({}) })
 })
 export type PlannerMemory = typeof PlannerMemory.Type
 
-export const initialMemory = (): PlannerMemory => ({ version: STATE_VERSION, targets: {}, started: {}, alertsDone: 0, noTokenTurn: 0, stepFailures: 0 })
+export const initialMemory = (): PlannerMemory => ({ version: STATE_VERSION, targets: {}, started: {}, alertsDone: 0, noTokenTurn: 0, stepFailures: 0, pendingAlerts: {} })
 
 const decodeMemory = decodeStored(PlannerMemory)
 /** A session the sender never handled has `{}` (the column's default): the initial memory. */

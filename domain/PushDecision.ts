@@ -22,7 +22,9 @@ export const SkipReason = Schema.Literal(
   /** A permission alert whose permission was answered before its grace ended. */
   "permission-answered",
   /** The other path (bridge events, or a /v1/event post) already reported this alert for the turn. */
-  "duplicate"
+  "duplicate",
+  /** An alert waiting to be retried after a failure, overtaken by a later alert of the session. */
+  "superseded"
 )
 export type SkipReason = typeof SkipReason.Type
 

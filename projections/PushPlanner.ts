@@ -45,6 +45,8 @@ export interface Intent {
   readonly content: string | null
   readonly turn: number
   readonly startedFor: string | null
+  /** For an alert: which one (its seq in the session's queue), so a retryable failure can send it again. */
+  readonly alertSeq: number | null
 }
 
 /** Why something that could be pushed is not pushed yet (shown by the timeline). */
@@ -182,7 +184,8 @@ export const planPushes = (
             target: token,
             content: contentJson,
             turn: state.turn,
-            startedFor: null
+            startedFor: null,
+            alertSeq: null
           })
         }
       }
@@ -227,13 +230,53 @@ export const planPushes = (
           target: pushToStart,
           content: contentJson,
           turn: state.turn,
-          startedFor: deviceToken
+          startedFor: deviceToken,
+          alertSeq: null
         })
       }
     }
   }
 
-  // Alerts, in order; a permission alert waits out the grace and is dropped if answered.
+  const alertIntent = (alert: SessionState["alerts"][number], deviceToken: string, device: TenantState["devices"][string], bundle: string): Intent => ({
+    token: deviceToken,
+    environment: device.apnsEnv,
+    pushType: "alert",
+    topic: topicFor(bundle, "alert"),
+    priority: 10,
+    collapseId: settings.collapseAlerts ? collapseIdFor(state.sessionId) : undefined,
+    payload: buildAlertPayload({
+      alert: { title: alert.title, body: alert.body, sound: device.sound ?? ALERT_SOUND },
+      threadId: state.sessionId,
+      custom: { eventType: alert.eventType, sessionID: state.sessionId, serverID: alert.serverId }
+    }),
+    event: alert.eventType,
+    causedBy: alert.position,
+    target: `alert:${alert.seq}:${deviceToken}`,
+    content: null,
+    turn: state.turn,
+    startedFor: null,
+    alertSeq: alert.seq
+  })
+
+  // Alerts whose last attempt failed retryably: again after the backoff, until delivered, the
+  // device is gone, or a later alert of the session overtook them.
+  const pendingAlerts = { ...memory.pendingAlerts }
+  for (const [target, pending] of Object.entries(memory.pendingAlerts)) {
+    const alert = state.alerts.find((a) => a.seq === pending.seq)
+    const device = tenant.devices[pending.token]
+    const bundle = device === undefined ? null : bundleOf(device.bundleId)
+    const overtaken = state.alerts.some((a) => a.seq > pending.seq && a.duplicateOf === null && a.seq <= memory.alertsDone)
+    if (alert === undefined || device === undefined || bundle === null || overtaken) {
+      delete pendingAlerts[target]
+      // An alert no longer queued was pushed out by later ones.
+      const reason = overtaken || alert === undefined ? "superseded" : device === undefined ? "no-device" : "no-bundle-id"
+      skip(pending.token, alert?.eventType ?? "complete", "alert", reason)
+    } else if (pending.notBefore > now) hold("retry-backoff", pending.token, pending.notBefore)
+    else intents.push(alertIntent(alert, pending.token, device, bundle))
+  }
+  next = { ...next, pendingAlerts }
+
+  // New alerts, in order; a permission alert waits out the grace and is dropped if answered.
   let alertsDone = memory.alertsDone
   const devices = Object.entries(tenant.devices)
   for (const alert of state.alerts) {
@@ -260,35 +303,17 @@ export const planPushes = (
     if (subscribed.length === 0) skip("alerts", alert.eventType, "alert", devices.length === 0 ? "no-device" : "not-subscribed")
     for (const [deviceToken, device] of subscribed) {
       const bundle = bundleOf(device.bundleId)
-      if (bundle === null) {
-        skip(deviceToken, alert.eventType, "alert", "no-bundle-id")
-        continue
-      }
-      intents.push({
-        token: deviceToken,
-        environment: device.apnsEnv,
-        pushType: "alert",
-        topic: topicFor(bundle, "alert"),
-        priority: 10,
-        collapseId: settings.collapseAlerts ? collapseIdFor(state.sessionId) : undefined,
-        payload: buildAlertPayload({
-          alert: { title: alert.title, body: alert.body, sound: device.sound ?? ALERT_SOUND },
-          threadId: state.sessionId,
-          custom: { eventType: alert.eventType, sessionID: state.sessionId, serverID: alert.serverId }
-        }),
-        event: alert.eventType,
-        causedBy: alert.position,
-        target: `alert:${alert.seq}:${deviceToken}`,
-        content: null,
-        turn: state.turn,
-        startedFor: null
-      })
+      if (bundle === null) skip(deviceToken, alert.eventType, "alert", "no-bundle-id")
+      else intents.push(alertIntent(alert, deviceToken, device, bundle))
     }
     alertsDone = alert.seq
   }
   next = { ...next, alertsDone }
   return { intents, holds, skips, memory: next, nextDueAt }
 }
+
+const backoffMs = (failures: number, retryAfterMs: number | null, jitter: number) =>
+  Math.round(retryAfterMs ?? Math.min(60_000, 1000 * 2 ** (failures - 1)) * (0.5 + jitter / 2))
 
 /**
  * Folds one APNs answer into memory. Retryable failures back off exponentially
@@ -303,12 +328,21 @@ export const settlePush = (
   now: number,
   jitter: number
 ): { readonly memory: PlannerMemory; readonly nextDueAt: number | null } => {
-  if (intent.pushType === "alert") return { memory, nextDueAt: null }
+  if (intent.pushType === "alert") {
+    // Retried under the same backoff rules as Live Activity pushes; any other answer is final.
+    const { [intent.target]: earlier, ...others } = memory.pendingAlerts
+    if (answer !== "retryable" || intent.alertSeq === null) return { memory: { ...memory, pendingAlerts: others }, nextDueAt: null }
+    const failures = (earlier?.failures ?? 0) + 1
+    const notBefore = now + backoffMs(failures, retryAfterMs, jitter)
+    return {
+      memory: { ...memory, pendingAlerts: { ...others, [intent.target]: { seq: intent.alertSeq, token: intent.token, failures, notBefore } } },
+      nextDueAt: notBefore
+    }
+  }
   const seen = memory.targets[intent.target]
   if (answer === "retryable") {
     const failures = (seen?.failures ?? 0) + 1
-    const backoff = retryAfterMs ?? Math.min(60_000, 1000 * 2 ** (failures - 1)) * (0.5 + jitter / 2)
-    const notBefore = now + Math.round(backoff)
+    const notBefore = now + backoffMs(failures, retryAfterMs, jitter)
     const started = { ...memory.started }
     if (intent.startedFor !== null) delete started[intent.startedFor]
     return {

@@ -99,3 +99,35 @@ describe("sender step", () => {
     })
   })
 })
+
+describe("alerts under APNs faults", () => {
+  const registrations = tenantWith({ aaaa: device() })
+  const answer = (outcome: "delivered" | "retryable", answeredAt: number) => ({ outcome, retryAfterMs: null, jitter: 0.5, answeredAt })
+
+  it("a retryable failure keeps the alert pending: held for its backoff, then sent again until delivered", () => {
+    const ended = foldAll([busy(0), idle(10)]).state
+    const first = senderStep({ session: ended, registrations, memory: initialMemory(), now: T0 + 50, settings }, [answer("retryable", T0 + 60)])
+    expect(first.plan.intents.map((i) => [i.event, i.token])).toEqual([["complete", "aaaa"]])
+    expect(first.settled.nextDueAt).toBe(T0 + 60 + 750)
+    const held = planStep({ session: ended, registrations, memory: first.settled.memory, now: T0 + 100, settings })
+    expect(held.intents).toEqual([])
+    expect(held.decisions).toContainEqual({ decision: "retry-backoff", target: "aaaa", until: T0 + 810 })
+    const again = senderStep({ session: ended, registrations, memory: first.settled.memory, now: T0 + 900, settings }, [answer("delivered", T0 + 910)])
+    expect(again.plan.intents.map((i) => [i.event, i.token, i.causedBy])).toEqual([["complete", "aaaa", first.plan.intents[0]!.causedBy]])
+    expect(again.settled.memory.pendingAlerts).toEqual({})
+    expect(planStep({ session: ended, registrations, memory: again.settled.memory, now: T0 + 2_000, settings }).intents).toEqual([])
+  })
+
+  it("a pending alert overtaken by a later alert of the session is superseded, not sent", () => {
+    const first = foldAll([busy(0), idle(10)]).state
+    const failed = senderStep({ session: first, registrations, memory: initialMemory(), now: T0 + 50, settings }, [answer("retryable", T0 + 60)])
+    const second = foldAll([busy(0), idle(10), busy(100), idle(200)]).state
+    const sent = senderStep({ session: second, registrations, memory: failed.settled.memory, now: T0 + 1_000, settings }, [answer("retryable", T0 + 1_010), answer("delivered", T0 + 1_010)])
+    // Both tried in that run (the retry was due, the new one is new); the old one failed again.
+    expect(sent.plan.intents.map((i) => i.alertSeq)).toEqual([1, 2])
+    const after = planStep({ session: second, registrations, memory: sent.settled.memory, now: T0 + 10_000, settings })
+    expect(after.intents).toEqual([])
+    expect(after.decisions).toContainEqual({ decision: "skipped", target: "aaaa", event: "complete", pushType: "alert", reason: "superseded" })
+    expect(after.memory.pendingAlerts).toEqual({})
+  })
+})
