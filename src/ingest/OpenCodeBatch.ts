@@ -23,6 +23,13 @@ export const isSkippedType = (type: string) => type === "sync" || type.startsWit
 /** Decoded ids further than this from when the event was seen are not trusted as times. */
 const MAX_ID_SKEW_MS = 24 * 60 * 60 * 1000
 
+/**
+ * A client time (`seenAt`, or the time in an event id) more than this ahead of the relay's
+ * clock is taken as the receive time: one event stamped ahead would otherwise become the
+ * session's newest and every real event after it would be ignored as older.
+ */
+export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000
+
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
@@ -74,10 +81,15 @@ export const parseOpenCodeBatch = (
     if (seenAt !== undefined && (typeof seenAt !== "number" || !Number.isFinite(seenAt) || seenAt <= 0)) {
       return Either.left(`${at}.seenAt: must be a time in epoch milliseconds`)
     }
-    const reference = typeof seenAt === "number" ? seenAt : receivedAt
+    const latest = receivedAt + MAX_FUTURE_SKEW_MS
+    const reference = typeof seenAt === "number" && seenAt <= latest ? seenAt : receivedAt
     const fromId = sourceTimeFromId(inner.id, reference)
-    const sourceTime = fromId !== undefined && Math.abs(fromId - reference) <= MAX_ID_SKEW_MS ? fromId : reference
+    const trusted = fromId !== undefined && Math.abs(fromId - reference) <= MAX_ID_SKEW_MS ? fromId : reference
+    const sourceTime = trusted <= latest ? trusted : receivedAt
     const meta: Record<string, unknown> = {}
+    // Kept, so the log says which client time was not believed.
+    if (typeof seenAt === "number" && seenAt > latest) meta.clampedSeenAt = seenAt
+    if (trusted > latest) meta.clampedSourceTime = trusted
     if (body.serverID !== undefined) meta.serverID = body.serverID
     if (isFrame && typeof item.directory === "string") meta.directory = item.directory
     if (typeof seenAt === "number") meta.seenAt = seenAt

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
-import { parseOpenCodeBatch, sessionIdOf } from "../../src/ingest/OpenCodeBatch.ts"
+import { MAX_FUTURE_SKEW_MS, parseOpenCodeBatch, sessionIdOf } from "../../src/ingest/OpenCodeBatch.ts"
 
 const now = Date.parse("2026-11-22T10:34:05.000Z")
 
@@ -75,6 +75,21 @@ describe("parseOpenCodeBatch", () => {
     // A time-shaped id from another source decodes to a time days away: use the receive time.
     const parsed = Either.getOrThrow(parseOpenCodeBatch({ events: [{ id: "evt_000000000001abc", type: "x" }] }, "t", now))
     expect(parsed.events[0]!.sourceTime).toBe(now)
+  })
+
+  it("a client time further ahead of the relay's clock than the skew is the receive time, and the log keeps what was said", () => {
+    const ahead = now + MAX_FUTURE_SKEW_MS + 1
+    const idAt = (ms: number) => `evt_${(ms * 0x1000).toString(16).slice(-12).padStart(12, "0")}abcdefghijklmn`
+    const parsed = Either.getOrThrow(parseOpenCodeBatch({
+      events: [
+        { id: "evt_a", type: "session.idle", seenAt: now + 365 * 24 * 3600 * 1000 },
+        { id: "evt_b", type: "session.idle", seenAt: 8.64e15 },
+        { id: idAt(ahead + 60_000), type: "session.idle", seenAt: ahead + 60_000 },
+        { id: idAt(now + 1_000), type: "session.idle", seenAt: now + 1_000 }
+      ]
+    }, "t", now))
+    expect(parsed.events.map((e) => e.sourceTime)).toEqual([now, now, now, now + 1_000])
+    expect(parsed.events.map((e) => e.meta.clampedSeenAt ?? null)).toEqual([now + 365 * 24 * 3600 * 1000, 8.64e15, ahead + 60_000, null])
   })
 })
 
