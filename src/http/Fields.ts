@@ -26,6 +26,15 @@ export const ShortText = (max: number) =>
     message: fieldMessage(`must be a string of at most ${max} characters`)
   })
 
+/**
+ * An app's bundle id, reverse-DNS (`com.example.app`): it becomes the APNs topic, so
+ * anything else is the registering client's mistake, not an APNs configuration problem.
+ */
+export const BundleIdField = Schema.String.pipe(
+  Schema.maxLength(155),
+  Schema.pattern(/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/)
+).annotations({ message: fieldMessage("must be a bundle id in reverse-DNS form (e.g. com.example.app)") })
+
 /** One of a few literal strings, with a message listing them. */
 export const OneOf = <const L extends ReadonlyArray<string>>(...values: L) =>
   Schema.Literal(...values).annotations({

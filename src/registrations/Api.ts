@@ -1,11 +1,11 @@
 import { HttpApiEndpoint, HttpApiGroup } from "@effect/platform"
 import { Schema } from "effect"
-import { HexToken, OneOf, Secret, SessionId, ShortText } from "../http/Fields.ts"
+import { BundleIdField, HexToken, OneOf, Secret, SessionId, ShortText } from "../http/Fields.ts"
 
 export class Ok extends Schema.Class<Ok>("Ok")({ ok: Schema.Literal(true) }) {}
 
 const Environment = OneOf("sandbox", "production")
-const BundleId = ShortText(200).annotations({ description: "App bundle id; APNS_DEFAULT_BUNDLE_ID when absent" })
+const BundleId = BundleIdField.annotations({ description: "App bundle id (reverse-DNS); APNS_DEFAULT_BUNDLE_ID when absent" })
 
 export const DeviceRegistration = Schema.Struct({
   secret: Secret,

@@ -109,6 +109,8 @@ layer(testServerLayer(), { excludeTestServices: true })("registration routes", (
         ["/v1/device/register", { secret, deviceToken: 1234 }, "deviceToken: must be a hex string"],
         ["/v1/device/register", { secret }, "deviceToken: is required"],
         ["/v1/device/register", { secret, deviceToken: TOKEN, apnsEnv: "dev" }, `apnsEnv: must be one of "sandbox", "production"`],
+        ["/v1/device/register", { secret, deviceToken: TOKEN, bundleId: "my app" }, "bundleId: must be a bundle id in reverse-DNS form (e.g. com.example.app)"],
+        ["/v1/activity/register", { secret, sessionID: "ses_1", activityToken: "beef", bundleId: "noDots" }, "bundleId: must be a bundle id in reverse-DNS form"],
         ["/v1/device/register", { secret, deviceToken: TOKEN, pushToStartToken: "xyz" }, "pushToStartToken: must be a hex string"],
         ["/v1/device/register", { secret, deviceToken: TOKEN, events: ["complete", "start"] }, `events[1]: must be one of "complete", "permission", "error"`],
         ["/v1/device/unregister", { secret, deviceToken: "zz" }, "deviceToken: must be a hex string"],
