@@ -260,21 +260,23 @@ export const planPushes = (
 
   // Alerts whose last attempt failed retryably: again after the backoff, until delivered, the
   // device is gone, or a later alert of the session overtook them.
-  const pendingAlerts = { ...memory.pendingAlerts }
+  let pendingAlerts = memory.pendingAlerts
   for (const [target, pending] of Object.entries(memory.pendingAlerts)) {
     const alert = state.alerts.find((a) => a.seq === pending.seq)
     const device = tenant.devices[pending.token]
     const bundle = device === undefined ? null : bundleOf(device.bundleId)
     const overtaken = state.alerts.some((a) => a.seq > pending.seq && a.duplicateOf === null && a.seq <= memory.alertsDone)
     if (alert === undefined || device === undefined || bundle === null || overtaken) {
-      delete pendingAlerts[target]
+      const { [target]: _dropped, ...rest } = pendingAlerts
+      pendingAlerts = rest
       // An alert no longer queued was pushed out by later ones.
       const reason = overtaken || alert === undefined ? "superseded" : device === undefined ? "no-device" : "no-bundle-id"
       skip(pending.token, alert?.eventType ?? "complete", "alert", reason)
     } else if (pending.notBefore > now) hold("retry-backoff", pending.token, pending.notBefore)
     else intents.push(alertIntent(alert, pending.token, device, bundle))
   }
-  next = { ...next, pendingAlerts }
+  // Memory is replaced only where it changes: the sender step records a run that changed it.
+  if (pendingAlerts !== memory.pendingAlerts) next = { ...next, pendingAlerts }
 
   // New alerts, in order; a permission alert waits out the grace and is dropped if answered.
   let alertsDone = memory.alertsDone
@@ -308,7 +310,7 @@ export const planPushes = (
     }
     alertsDone = alert.seq
   }
-  next = { ...next, alertsDone }
+  if (alertsDone !== memory.alertsDone) next = { ...next, alertsDone }
   return { intents, holds, skips, memory: next, nextDueAt }
 }
 

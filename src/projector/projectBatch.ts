@@ -50,8 +50,9 @@ export const projectBatch = <S, T>(
     const routing: StatesBefore<S, T> = { tenant: (tenant) => cache.tenant(tenant), session: (key) => cache.session(key) }
     const missingSessions = sessionsTouched(folds, events, routing).filter(({ key }) => cache.session(key) === undefined)
     const sessionsLoaded = new Map<string, S | Undecodable | null>()
-    for (const [key, stored] of (yield* loadFoldedStates([], missingSessions)).sessions) {
-      const state = yield* decoded(stored, folds.decodeSession, `state of session ${key.split("\u0000")[1]}`)
+    const storedSessions = (yield* loadFoldedStates([], missingSessions)).sessions
+    for (const { key, sessionId } of missingSessions) {
+      const state = yield* decoded(storedSessions.get(key) ?? null, folds.decodeSession, `state of session ${sessionId}`)
       sessionsLoaded.set(key, state)
       cache.rememberSession(key, state)
     }

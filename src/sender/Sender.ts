@@ -70,6 +70,7 @@ export const SenderLive = Layer.scopedDiscard(
           planStep({ session: claim.session, registrations: claim.registrations, memory, now, settings })
         )
         const attempts: Array<Attempt> = []
+        const learned: Array<TokenInvalidated | TokenEnvironmentCorrected> = []
         // One at a time: pushes to one token keep their order.
         for (const intent of plan.intents) {
           const attemptedAt = yield* Clock.currentTimeMillis
@@ -81,28 +82,18 @@ export const SenderLive = Layer.scopedDiscard(
             answeredAt: yield* Clock.currentTimeMillis
           }
           attempts.push({ intent, result, answer, attemptedAt })
+          // What APNs taught about a token goes into the log, so the folds (and replay) learn it.
           if (result.outcome === "token-gone") {
-            const event = yield* pushlineLogEvent(
-              claim.tenant,
-              claim.sessionId,
-              new TokenInvalidated({ token: intent.token, reason: result.reason ?? "Unregistered", invalidatedAt: result.invalidatedAt ?? now }),
-              undefined
-            )
-            yield* appendEvents([event])
-          }
-          if (result.fallbackFrom !== null && result.outcome === "delivered") {
-            // From now on the registration names the environment that took it.
-            const event = yield* pushlineLogEvent(
-              claim.tenant,
-              claim.sessionId,
-              new TokenEnvironmentCorrected({ token: intent.token, apnsEnv: result.environment, reason: result.fallbackFrom.reason }),
-              undefined
-            )
-            yield* appendEvents([event])
+            learned.push(new TokenInvalidated({ token: intent.token, reason: result.reason ?? "Unregistered", invalidatedAt: result.invalidatedAt ?? now }))
+          } else if (result.fallbackFrom !== null && result.outcome === "delivered") {
+            learned.push(new TokenEnvironmentCorrected({ token: intent.token, apnsEnv: result.environment, reason: result.fallbackFrom.reason }))
           }
           if (result.outcome === "misconfigured") {
             yield* Effect.logError(`APNs configuration problem: ${result.status} ${result.reason} (topic ${intent.topic}); not retried`)
           }
+        }
+        if (learned.length > 0) {
+          yield* appendEvents(yield* Effect.forEach(learned, (event) => pushlineLogEvent(claim.tenant, claim.sessionId, event, undefined)))
         }
         const settled = settleStep(plan, attempts.map((attempt) => attempt.answer))
         const outcome: SessionOutcome = {

@@ -23,6 +23,17 @@ describe("sender step", () => {
     expect(plan).toMatchObject({ intents: [], decisions: [], recorded: false, sessionPosition: null, nextDueAt: T0 + NO_STATE_RETRY_MS })
   })
 
+  it("a run that decides nothing and changes no memory is not recorded", () => {
+    const working = foldAll([busy(0), pushline("pushline.activity.registered", { activityToken: "cccc", apnsEnv: "sandbox", bundleId: "b", sessionID: "ses_root" }, 5)]).state
+    const first = senderStep({ session: working, registrations: tenantWith({}), memory: initialMemory(), now: T0 + 100, settings }, [
+      { outcome: "delivered", retryAfterMs: null, jitter: 0.5, answeredAt: T0 + 110 }
+    ])
+    expect(first.plan.recorded).toBe(true)
+    const again = planStep({ session: working, registrations: tenantWith({}), memory: first.settled.memory, now: T0 + 200, settings })
+    expect(again).toMatchObject({ intents: [], decisions: [], recorded: false })
+    expect(again.memory).toBe(first.settled.memory)
+  })
+
   it("every push the state calls for and cannot send is a skipped decision with its reason", () => {
     const ended = foldAll([busy(0), idle(10)]).state
     const none = planStep({ session: ended, registrations: tenantWith({}), memory: initialMemory(), now: T0 + 50, settings })
