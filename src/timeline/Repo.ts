@@ -21,7 +21,8 @@ const decodeAnswer = decodeStored(AttemptAnswer)
 /** Runs whose record does not decode: shown as one failed decision saying so, never guessed at. */
 const undecodableRun = (reason: string) => ({
   decisions: [{ decision: "failed" as const, target: "session", reason: `recorded run does not decode: ${reason}` }],
-  settings: { throttleMs: 0, permissionGraceMs: 0 }
+  // No settings of its own: whoever reads it (replay) falls back to the relay's.
+  settings: {}
 })
 
 /**
