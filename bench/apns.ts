@@ -65,7 +65,7 @@ const drive = async (name: string, count: number, send: (i: number) => Promise<b
 
 const startSimulatorProcess = async (dir: string) => {
   const port = await freePort()
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "apns-simulator", "--port", String(port), "--dir", dir, "--quiet"], {
+  const child = spawn("bin/pushline.mjs", ["apns-simulator", "--port", String(port), "--dir", dir, "--quiet"], {
     cwd: path.resolve(import.meta.dirname, ".."),
     stdio: ["ignore", "pipe", "inherit"]
   })

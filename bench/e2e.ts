@@ -277,7 +277,7 @@ const main = async () => {
     const summary = (await replay.json()) as { sessions: number; withDifferences: number; differing: Array<{ sessionID: string }> }
     console.log(`replay   : ${summary.sessions} sessions replayed, ${summary.withDifferences} with differences${summary.withDifferences === 0 ? "" : ` (${summary.differing.slice(0, 5).map((d) => d.sessionID).join(", ")})`} in ${((performance.now() - replayStarted) / 1000).toFixed(1)} s`)
   } finally {
-    // RELAY_LOG=file keeps the relay's output (e.g. with RELAY_NODE_ARGS=--trace-gc).
+    // RELAY_LOG=file keeps the relay's output (e.g. with NODE_OPTIONS=--trace-gc).
     if (process.env.RELAY_LOG) fs.writeFileSync(process.env.RELAY_LOG, relay.output())
     await relay.stop()
     await simulator.close()

@@ -1,19 +1,22 @@
-#!/usr/bin/env node
-// Runs the TypeScript CLI through tsx so a clone needs no build step.
-import { spawnSync } from "node:child_process"
-import { createRequire } from "node:module"
-import { dirname, join } from "node:path"
-import { fileURLToPath } from "node:url"
-
-const root = join(dirname(fileURLToPath(import.meta.url)), "..")
-const require = createRequire(import.meta.url)
-const tsxCli = require.resolve("tsx/cli")
+#!/usr/bin/env -S node --max-semi-space-size=64 --no-allocation-site-pretenuring
+// The `pushline` command: the compiled CLI (dist/, built by `npm install` or `npm run build`),
+// in this one process, so signals reach the relay and its exit status is the command's.
+//
+// The V8 flags above are the relay's, kept here only (npm start and the image run this file).
 // A larger young generation: under load the relay allocates fast, and with V8's default
-// semi-space it spent ~4% of its time in scavenges and its slowest pushes waited on them.
-// No allocation-site pretenuring: V8 learned to allocate some of the relay's short-lived
-// per-batch objects straight into the old generation, where, dead, they kept younger objects
-// alive through every scavenge until the next full GC.
-const result = spawnSync(process.execPath, [tsxCli, "--max-semi-space-size=64", "--no-allocation-site-pretenuring", join(root, "src/cli/main.ts"), ...process.argv.slice(2)], {
-  stdio: "inherit"
-})
-process.exit(result.status ?? 1)
+// semi-space it spent a visible share of its time in scavenges. No allocation-site
+// pretenuring: V8 learned to allocate some short-lived per-batch objects straight into the
+// old generation, where, dead, they kept younger objects alive through every scavenge.
+import { existsSync } from "node:fs"
+import module from "node:module"
+
+// Node 22.1+ keeps the compiled code of the modules it loads on disk: later starts skip
+// most of the parsing (Node 20 has no such cache and starts as before).
+module.enableCompileCache?.()
+
+const main = new URL("../dist/src/cli/main.js", import.meta.url)
+if (!existsSync(main)) {
+  process.stderr.write("pushline: dist/ is missing: run `npm run build` (npm install does it too)\n")
+  process.exit(2)
+}
+await import(main.href)

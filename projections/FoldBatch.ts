@@ -31,7 +31,10 @@ export interface Folds<S, T> {
 
 /** A stored row that did not decode: what is wrong with it. Folding skips it, saying so. */
 export class Undecodable {
-  constructor(readonly reason: string) {}
+  readonly reason: string
+  constructor(reason: string) {
+    this.reason = reason
+  }
 }
 
 /** NUL as the separator: PostgreSQL text cannot hold it, so no stored id contains it. */

@@ -36,7 +36,12 @@ export class Connection {
   used = false
   private pingTimer: NodeJS.Timeout | undefined
 
-  constructor(readonly id: number, private readonly owner: ConnectionOwner, options: ConnectionOptions) {
+  readonly id: number
+  private readonly owner: ConnectionOwner
+
+  constructor(id: number, owner: ConnectionOwner, options: ConnectionOptions) {
+    this.id = id
+    this.owner = owner
     const ca = options.ca === undefined ? undefined : [...tls.rootCertificates, options.ca]
     this.session = http2.connect(options.origin, {
       ...(ca === undefined ? {} : { ca }),

@@ -20,8 +20,10 @@ export interface PoolResponse {
 }
 
 export class PoolRequestFailed extends Error {
-  constructor(readonly reason: string) {
+  readonly reason: string
+  constructor(reason: string) {
     super(reason)
+    this.reason = reason
   }
 }
 
@@ -81,7 +83,11 @@ export class Http2Pool implements ConnectionOwner {
   private connectTimer: NodeJS.Timeout | undefined
   private closing = false
 
-  constructor(private readonly options: Http2PoolOptions) {}
+  private readonly options: Http2PoolOptions
+
+  constructor(options: Http2PoolOptions) {
+    this.options = options
+  }
 
   /** `headers` is the whole header block, pseudo-headers included. */
   request(headers: http2.OutgoingHttpHeaders, body: string, done: PoolCallback): void {

@@ -41,11 +41,14 @@ export class SpoolFile {
   private offset: number
   private droppedTotal = 0
 
-  private constructor(
-    readonly dir: string,
-    private readonly limits: SpoolLimits,
-    private readonly onOverflow: (dropped: number, droppedTotal: number) => void
-  ) {
+  readonly dir: string
+  private readonly limits: SpoolLimits
+  private readonly onOverflow: (dropped: number, droppedTotal: number) => void
+
+  private constructor(dir: string, limits: SpoolLimits, onOverflow: (dropped: number, droppedTotal: number) => void) {
+    this.dir = dir
+    this.limits = limits
+    this.onOverflow = onOverflow
     fs.mkdirSync(dir, { recursive: true })
     const state = readState(dir)
     this.segment = state.segment

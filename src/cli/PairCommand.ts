@@ -1,7 +1,5 @@
 import { Command, Options } from "@effect/cli"
-import { Console, Effect } from "effect"
-import { loadOrCreateSecret } from "../pairing/Secret.ts"
-import { pairPayload, printPairing } from "../pairing/PairingCode.ts"
+import { Effect } from "effect"
 
 export const relayOption = Options.text("relay").pipe(Options.withDescription("the relay's URL as the phone reaches it, e.g. https://push.example.com"))
 export const openCodeOption = Options.text("opencode").pipe(
@@ -9,10 +7,9 @@ export const openCodeOption = Options.text("opencode").pipe(
   Options.withDescription("the OpenCode server's URL (its port goes into the hosts the phone tries)")
 )
 
-export const pairCommand = Command.make("pair", { relay: relayOption, opencode: openCodeOption }, ({ opencode, relay }) =>
-  Effect.gen(function*() {
-    const { created, secret } = yield* loadOrCreateSecret()
-    if (created) yield* Console.log("Created a new pairing secret in the data dir (PUSHLINE_DATA_DIR, default ./.pushline).")
-    yield* printPairing(pairPayload(secret, relay, opencode))
-  })
+const config = { relay: relayOption, opencode: openCodeOption }
+export type PairOptions = Command.Command.ParseConfig<typeof config>
+
+export const pairCommand = Command.make("pair", config, (options) =>
+  Effect.promise(() => import("./run/pair.ts")).pipe(Effect.flatMap((m) => m.run(options)))
 ).pipe(Command.withDescription("Print the QR code and link that pair the phone app with this machine and the relay (creates the secret if needed)"))

@@ -1,7 +1,8 @@
 import { Command } from "@effect/cli"
-import { Layer } from "effect"
-import { RelayLive } from "../server/RelayLive.ts"
+import { Effect } from "effect"
 
-export const serveCommand = Command.make("serve", {}, () => Layer.launch(RelayLive)).pipe(
+export const serveCommand = Command.make("serve", {}, () =>
+  Effect.promise(() => import("./run/serve.ts")).pipe(Effect.flatMap((m) => m.run))
+).pipe(
   Command.withDescription("Run the relay: HTTP API, projector and sender (embedded PostgreSQL and the local APNs simulator when nothing is configured)")
 )

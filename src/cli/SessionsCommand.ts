@@ -1,46 +1,13 @@
 import { Command, Options } from "@effect/cli"
-import { Clock, Console, Effect, Option } from "effect"
-import { contentStateOf } from "../../projections/PushPlanner.ts"
-import { findSessionsOfAllTenants } from "../sessions/Repo.ts"
-import { OperatorLive, tenantPrefix } from "./OperatorDatabase.ts"
-import { ago, bold, dim, green, red, status, table } from "./Terminal.ts"
+import { Effect } from "effect"
 
 const tenant = Options.text("tenant").pipe(Options.withDescription("Only tenants whose id starts with this prefix"), Options.optional)
 const json = Options.boolean("json").pipe(Options.withDescription("Print JSON (for scripts)"))
 const limit = Options.integer("limit").pipe(Options.withDefault(50), Options.withDescription("At most this many sessions, newest first"))
 
-const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`)
+const config = { tenant, json, limit }
+export type SessionsOptions = Command.Command.ParseConfig<typeof config>
 
-export const sessionsCommand = Command.make("sessions", { tenant, json, limit }, (options) =>
-  Effect.gen(function*() {
-    const rows = yield* findSessionsOfAllTenants(Option.getOrNull(options.tenant), options.limit)
-    const now = yield* Clock.currentTimeMillis
-    const sessions = rows.map((row) => ({
-      tenant: tenantPrefix(row.tenant),
-      sessionID: row.session_id,
-      contentState: contentStateOf(row.state),
-      turn: row.state.turn,
-      updatedAt: new Date(row.updated_at).toISOString(),
-      lastPush: row.last_delivery === null
-        ? null
-        : { ...row.last_delivery, attemptedAt: new Date(row.last_delivery.attemptedAt).toISOString() }
-    }))
-    if (options.json) return yield* Console.log(JSON.stringify({ sessions }, null, 2))
-    if (sessions.length === 0) return yield* Console.log("no sessions yet")
-    const header = ["TENANT", "SESSION", "STATUS", "TURN", "TITLE", "LAST PUSH", "UPDATED"].map(bold)
-    yield* Console.log(table([
-      header,
-      ...sessions.map((s) => [
-        dim(s.tenant),
-        s.sessionID,
-        status(s.turn === 0 ? "idle" : s.contentState.status),
-        String(s.turn),
-        clip(s.contentState.sessionTitle || "-", 32),
-        s.lastPush === null
-          ? dim("none")
-          : `${s.lastPush.event} ${(s.lastPush.outcome === "delivered" ? green : red)(String(s.lastPush.status ?? s.lastPush.outcome))} ${dim(ago(Date.parse(s.lastPush.attemptedAt), now))}`,
-        ago(Date.parse(s.updatedAt), now)
-      ])
-    ]))
-  }).pipe(Effect.provide(OperatorLive))
+export const sessionsCommand = Command.make("sessions", config, (options) =>
+  Effect.promise(() => import("./run/sessions.ts")).pipe(Effect.flatMap((m) => m.run(options)))
 ).pipe(Command.withDescription("List sessions of every tenant (tenant prefix, status, last push), newest first"))

@@ -1,7 +1,14 @@
-#!/usr/bin/env node
-import { Command } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Cause, Effect, Exit, Layer, Logger, LogLevel } from "effect"
+/**
+ * The `pushline` command line. Only the commands' names, options and descriptions are
+ * loaded here; each command's code is imported when it runs (src/cli/run/), so `--help`
+ * and a mistyped option answer quickly.
+ */
+import { Command, ValidationError } from "@effect/cli"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Cause, Effect, Exit, Layer } from "effect"
+import { EnvironmentLive } from "../config/Environment.ts"
+import { LoggingLive } from "../config/Logging.ts"
 import { apnsSimulatorCommand } from "./ApnsSimulatorCommand.ts"
 import { bridgeCommand } from "./BridgeCommand.ts"
 import { migrateCommand } from "./MigrateCommand.ts"
@@ -37,10 +44,17 @@ const operatorError = (error: { readonly message: string }) =>
   })
 
 cli(process.argv).pipe(
-  Effect.catchTags({ SessionNotFound: operatorError, AmbiguousSession: operatorError, ProjectorBusy: operatorError }),
-  // Logs go to stderr, so `--json` output on stdout stays clean for scripts.
-  Effect.provide(Layer.mergeAll(NodeContext.layer, Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true })))),
-  Logger.withMinimumLogLevel(LogLevel.Info),
+  Effect.catchTags({
+    SessionNotFound: operatorError,
+    AmbiguousSession: operatorError,
+    ProjectorBusy: operatorError,
+    ConfigurationProblem: operatorError
+  }),
+  // @effect/cli has already printed what is wrong with the command line, and its usage.
+  Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => (process.exitCode = 2))),
+  Effect.provide(Layer.mergeAll(NodeContext.layer, LoggingLive).pipe(Layer.provideMerge(EnvironmentLive()))),
+  // LOG_FORMAT or LOG_LEVEL itself invalid: there is no logger to say so through.
+  Effect.catchTag("ConfigurationProblem", operatorError),
   NodeRuntime.runMain({
     disableErrorReporting: false,
     disablePrettyLogger: true,

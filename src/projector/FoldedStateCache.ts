@@ -15,7 +15,11 @@ export class FoldedStateCache<S, T> {
   private readonly sessions = new Map<string, S | Undecodable | null>()
   private readonly tenants = new Map<string, T | Undecodable | null>()
 
-  constructor(private readonly maxSessions = 20_000) {}
+  private readonly maxSessions: number
+
+  constructor(maxSessions = 20_000) {
+    this.maxSessions = maxSessions
+  }
 
   /** The committed state, `undefined` when not remembered (`null` is "known: none stored"). */
   session(key: string): S | Undecodable | null | undefined {

@@ -7,6 +7,7 @@ import { hostAddresses, hostUrls, type Interfaces, isTailscale } from "../../src
 import { pairPayload } from "../../src/pairing/PairingCode.ts"
 import { pairLink, parsePairLink } from "../../src/pairing/PairLink.ts"
 import { loadOrCreateSecret } from "../../src/pairing/Secret.ts"
+import { binEnv, pushlineBin } from "../support/pushlineBin.ts"
 import { tempDir } from "./support.ts"
 
 const iface = (address: string, internal = false) => ({ address, netmask: "255.255.255.0", family: "IPv4" as const, mac: "00:00:00:00:00:00", internal, cidr: `${address}/24` })
@@ -49,8 +50,8 @@ describe("pairing", () => {
   it("`pushline pair` prints a QR code and the link with the data dir's secret", () => {
     const dir = tempDir("paircli")
     try {
-      const out = execFileSync(process.execPath, ["--import", "tsx", path.resolve(import.meta.dirname, "../../src/cli/main.ts"), "pair", "--relay", "https://push.example.com", "--opencode", "http://127.0.0.1:4096"], {
-        env: { ...process.env, PUSHLINE_DATA_DIR: dir },
+      const out = execFileSync(pushlineBin, ["pair", "--relay", "https://push.example.com", "--opencode", "http://127.0.0.1:4096"], {
+        env: binEnv({ ...process.env, PUSHLINE_DATA_DIR: dir }),
         encoding: "utf8",
         timeout: 30_000
       })

@@ -2,16 +2,15 @@ import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { execFile } from "node:child_process"
-import * as path from "node:path"
 import pg from "pg"
 import { inject } from "vitest"
 import { tenantOf } from "../../src/http/Authentication.ts"
 import { createFreshDatabase } from "../support/database.ts"
 import { pipelineLayer } from "../support/pipeline.ts"
+import { binEnv, pushlineBin, root } from "../support/pushlineBin.ts"
 import { recordingSettings, recordSession } from "../support/recordedSession.ts"
 import { request } from "../support/server.ts"
 
-const root = path.resolve(import.meta.dirname, "../..")
 
 interface CliResult {
   readonly code: number
@@ -23,9 +22,9 @@ interface CliResult {
 const pushline = (databaseUrl: string, ...args: Array<string>) =>
   Effect.promise(() =>
     new Promise<CliResult>((resolve) => {
-      execFile(process.execPath, ["--import", "tsx", path.join(root, "src/cli/main.ts"), ...args], {
+      execFile(pushlineBin, args, {
         cwd: root,
-        env: { ...process.env, DATABASE_URL: databaseUrl, NO_COLOR: "1" },
+        env: binEnv({ ...process.env, DATABASE_URL: databaseUrl, NO_COLOR: "1" }),
         timeout: 60_000
       }, (error, stdout, stderr) => resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr }))
     })

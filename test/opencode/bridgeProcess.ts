@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process"
-import * as path from "node:path"
+import { binEnv, pushlineBin, root } from "../support/pushlineBin.ts"
 
 /** `pushline bridge` as a child process (the command the user runs). */
 export interface BridgeProcess {
@@ -7,13 +7,11 @@ export interface BridgeProcess {
   readonly stop: () => Promise<void>
 }
 
-const root = path.resolve(import.meta.dirname, "../..")
-
 export const startBridgeProcess = (args: ReadonlyArray<string>, env: Record<string, string> = {}): BridgeProcess => {
   let log = ""
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", path.join(root, "src/cli/main.ts"), "bridge", ...args], {
+  const child: ChildProcess = spawn(pushlineBin, ["bridge", ...args], {
     cwd: root,
-    env: { ...process.env, ...env },
+    env: binEnv({ ...process.env, ...env }),
     stdio: ["ignore", "pipe", "pipe"]
   })
   child.stdout?.on("data", (chunk: Buffer) => (log += chunk.toString()))

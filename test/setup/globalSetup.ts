@@ -1,14 +1,17 @@
+import { execFileSync } from "node:child_process"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import type { TestProject } from "vitest/node"
 
 /**
- * One real PostgreSQL for the whole run: DATABASE_URL when given, else an
+ * A current build, and one real PostgreSQL for the whole run: DATABASE_URL when given, else an
  * embedded cluster in a temp dir. Suites get the URL through `inject("databaseUrl")`
  * and process.env.DATABASE_URL.
  */
 export default async function setup(project: TestProject) {
+  // Tests run the `pushline` bin, which runs dist/: bring it up to date with the sources.
+  execFileSync(process.execPath, [path.resolve(import.meta.dirname, "../../scripts/build.mjs"), "--if-stale"], { stdio: "inherit" })
   const given = process.env.DATABASE_URL
   if (given !== undefined && given !== "") {
     project.provide("databaseUrl", given)

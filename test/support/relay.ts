@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process"
-import * as path from "node:path"
 import { freePort } from "../../src/db/EmbeddedPostgres.ts"
+import { binEnv, pushlineBin, root } from "./pushlineBin.ts"
 
 export { freePort }
 
@@ -27,8 +27,6 @@ export interface RelayProcessOptions {
   readonly startTimeoutMs?: number
 }
 
-const root = path.resolve(import.meta.dirname, "../..")
-
 const waitForHealth = async (url: string, child: ChildProcess, timeoutMs: number, output: () => string) => {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
@@ -53,12 +51,10 @@ export const startRelayProcess = async (options: RelayProcessOptions): Promise<R
   let log = ""
   const launch = async () => {
     log = ""
-    // `--import tsx` keeps the relay in this one process, so SIGKILL hits the relay itself.
-    // Node flags as `npm start` gives them (see package.json), then any from RELAY_NODE_ARGS.
-    const nodeArgs = ["--max-semi-space-size=64", "--no-allocation-site-pretenuring", ...(process.env.RELAY_NODE_ARGS?.split(" ").filter(Boolean) ?? [])]
-    const proc = spawn(process.execPath, [...nodeArgs, "--import", "tsx", path.join(root, "src/cli/main.ts"), "serve"], {
+    // The bin runs the relay in its own process, so a signal hits the relay itself.
+    const proc = spawn(pushlineBin, ["serve"], {
       cwd: root,
-      env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATABASE_URL: options.databaseUrl, ...options.env },
+      env: binEnv({ ...process.env, PORT: String(port), HOST: "127.0.0.1", DATABASE_URL: options.databaseUrl, ...options.env }),
       stdio: ["ignore", "pipe", "pipe"]
     })
     proc.stdout?.on("data", (chunk: Buffer) => (log += chunk.toString()))

@@ -80,12 +80,21 @@ export class ApnsSimulator {
 
   private readonly environments = new WeakMap<http2.ServerHttp2Session, ApnsEnvironmentName>()
 
+  private readonly server: http2.Http2SecureServer
+  private readonly sandboxServer: http2.Http2SecureServer
+  readonly certificate: SimulatorCertificate
+  private readonly options: SimulatorOptions
+
   private constructor(
-    private readonly server: http2.Http2SecureServer,
-    private readonly sandboxServer: http2.Http2SecureServer,
-    readonly certificate: SimulatorCertificate,
-    private readonly options: SimulatorOptions
+    server: http2.Http2SecureServer,
+    sandboxServer: http2.Http2SecureServer,
+    certificate: SimulatorCertificate,
+    options: SimulatorOptions
   ) {
+    this.server = server
+    this.sandboxServer = sandboxServer
+    this.certificate = certificate
+    this.options = options
     this.verifier = new JwtVerifier(options.keys)
     this.rules = { allowedBundles: new Set(options.allowedBundles ?? []), tokenBundles: this.tokenBundles }
   }

@@ -104,7 +104,11 @@ export class ConnectionToken {
   private iatMs = 0
   private since = 0
 
-  constructor(private readonly verifier: JwtVerifier) {}
+  private readonly verifier: JwtVerifier
+
+  constructor(verifier: JwtVerifier) {
+    this.verifier = verifier
+  }
 
   /** null when accepted; a promise only when the header is not the one accepted last. */
   check(authorization: string | undefined, now: number): Rejection | null | Promise<Rejection | null> {
