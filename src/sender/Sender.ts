@@ -1,15 +1,17 @@
 import { PgClient } from "@effect/sql-pg"
-import { Cause, Chunk, Clock, Duration, Effect, Layer, Option, Queue, Random, Stream } from "effect"
+import { Cause, Chunk, Clock, Duration, Effect, Layer, Option, Queue, Random, Ref, Schedule, Stream } from "effect"
 import type { AttemptAnswer } from "../../domain/PushDecision.ts"
 import { TokenEnvironmentCorrected, TokenInvalidated } from "../../domain/PushlineEvent.ts"
 import type { Intent } from "../../projections/PushPlanner.ts"
 import { failedStep, planStep, settleStep } from "../../projections/SenderStep.ts"
+import { RelayConfig } from "../config/RelayConfig.ts"
 import { describeError } from "../errors/describeError.ts"
 import { appendEvents } from "../eventstore/appendEvents.ts"
 import { pushlineLogEvent } from "../http/PushlineEvents.ts"
 import { SENDER_CHANNEL } from "../projector/projectBatch.ts"
 import { Projector } from "../projector/Projector.ts"
 import { claimDueSessions, type ClaimedSession } from "./claimDueSessions.ts"
+import { releaseClaims } from "./releaseClaims.ts"
 import { PushPlanner } from "./PushPlanner.ts"
 import { type OutgoingPush, PushTransport } from "./PushTransport.ts"
 import { type Attempt, recordOutcomes, type SessionOutcome } from "./recordOutcomes.ts"
@@ -34,6 +36,12 @@ const pushOf = (intent: Intent): OutgoingPush => ({
  * The sender fiber: claims due sessions, asks the pure planner what to push,
  * sends, records every attempt, and stores what it learned. A session is
  * handled by one fiber at a time, so pushes to one token keep their order.
+ *
+ * When its scope closes (SIGTERM, SIGINT) it drains: it stops claiming, lets the
+ * sessions in hand finish their pushes and records them, for at most
+ * PUSHLINE_DRAIN_TIMEOUT_MS, and releases what is still unfinished so the next relay
+ * takes it at once instead of after the lease. A push whose answer was recorded is
+ * never sent again by the next relay.
  */
 export const SenderLive = Layer.scopedDiscard(
   Effect.gen(function*() {
@@ -57,6 +65,18 @@ export const SenderLive = Layer.scopedDiscard(
     }
 
     const { settings } = yield* PushPlanner
+    const { drainTimeoutMs } = yield* RelayConfig
+
+    const draining = yield* Ref.make(false)
+    /** Claims taken and not yet recorded, by session: what a drain waits for. */
+    const inHand = yield* Ref.make(new Map<string, ClaimedSession>())
+    const keyOf = (claim: { readonly tenant: string; readonly sessionId: string }) => `${claim.tenant}\u0000${claim.sessionId}`
+    const settle = (claims: ReadonlyArray<ClaimedSession>) =>
+      Ref.update(inHand, (map) => {
+        const next = new Map(map)
+        for (const claim of claims) if (next.get(keyOf(claim))?.leasedUntil === claim.leasedUntil) next.delete(keyOf(claim))
+        return next
+      })
 
     /** One claimed session through the pure sender step: plan, send one push at a time, settle. */
     const step = (claim: ClaimedSession, now: number) =>
@@ -136,6 +156,7 @@ export const SenderLive = Layer.scopedDiscard(
       }).pipe(
         Effect.catchAllCause((cause) =>
           Effect.logWarning(`sender: session ${claim.sessionId} failed; its lease expires and it is retried`, cause).pipe(
+            Effect.zipRight(settle([claim])),
             Effect.as(null)
           )
         )
@@ -143,12 +164,21 @@ export const SenderLive = Layer.scopedDiscard(
 
     /** Every session due now, page by page; a short page took them all. */
     const claimPages = Stream.paginateEffect(undefined, () =>
-      Effect.map(claimDueSessions(CLAIM_LIMIT, LEASE_SECONDS), (claims) =>
-        [claims, claims.length === CLAIM_LIMIT ? Option.some(undefined) : Option.none()] as const)
+      Effect.gen(function*() {
+        if (yield* Ref.get(draining)) return [[] as Array<ClaimedSession>, Option.none()] as const
+        const claims = yield* claimDueSessions(CLAIM_LIMIT, LEASE_SECONDS)
+        yield* Ref.update(inHand, (map) => {
+          const next = new Map(map)
+          for (const claim of claims) next.set(keyOf(claim), claim)
+          return next
+        })
+        return [claims, claims.length === CLAIM_LIMIT ? Option.some(undefined) : Option.none()] as const
+      })
     )
 
     const record = (outcomes: ReadonlyArray<SessionOutcome>) =>
       recordOutcomes(outcomes).pipe(
+        Effect.tap(() => settle(outcomes.map((outcome) => outcome.claim))),
         // Released due now (their state moved on while they were handled): claim again.
         Effect.flatMap((dueNow) => (dueNow > 0 ? Queue.offer(wake, undefined) : Effect.void)),
         Effect.catchAll((error) =>
@@ -184,6 +214,31 @@ export const SenderLive = Layer.scopedDiscard(
       ),
       Effect.forever,
       Effect.forkScoped
+    )
+
+    // Added last, so it runs first when the scope closes: before the fibers above stop.
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function*() {
+        yield* Ref.set(draining, true)
+        const started = yield* Clock.currentTimeMillis
+        const inHandAtStart = (yield* Ref.get(inHand)).size
+        // Finalizers are uninterruptible: the wait must be made interruptible for its timeout to end it.
+        yield* Ref.get(inHand).pipe(
+          Effect.repeat({ schedule: Schedule.spaced(Duration.millis(10)), until: (map) => map.size === 0 }),
+          Effect.interruptible,
+          Effect.timeoutOption(Duration.millis(drainTimeoutMs))
+        )
+        const left = [...(yield* Ref.get(inHand)).values()]
+        if (left.length > 0) {
+          yield* releaseClaims(left).pipe(
+            Effect.catchAll((error) => Effect.logWarning(`sender: could not release ${left.length} claims; their leases expire`, error.message))
+          )
+        }
+        const took = (yield* Clock.currentTimeMillis) - started
+        yield* Effect.logInfo(
+          `sender: drained in ${took} ms: ${inHandAtStart - left.length} sessions in hand finished and recorded, ${left.length} released unfinished`
+        )
+      })
     )
   })
 )

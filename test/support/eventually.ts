@@ -10,3 +10,17 @@ export const eventually = <A, E, R>(what: string, probe: Effect.Effect<A | undef
     }
     return yield* Effect.die(new Error(`timed out waiting for ${what}`))
   })
+
+/** Polls `check` (every 50 ms) until it stops throwing, for tests outside Effect; the last failure if it never does. */
+export const waitUntil = async (check: () => void, timeoutMs = 15_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs
+  while (true) {
+    try {
+      check()
+      return
+    } catch (error) {
+      if (Date.now() > deadline) throw error
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}

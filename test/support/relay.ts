@@ -65,8 +65,12 @@ export const startRelayProcess = async (options: RelayProcessOptions): Promise<R
   const kill = async (signal: NodeJS.Signals = "SIGKILL") => {
     const proc = child
     if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return
+    // "close", not "exit": the output the process wrote last (its shutdown lines) is read by then.
     await new Promise<void>((resolve) => {
-      proc.once("exit", () => resolve())
+      proc.once("close", (code, signal) => {
+        log += `[relay exited: ${signal ?? code}]\n`
+        resolve()
+      })
       proc.kill(signal)
     })
   }
