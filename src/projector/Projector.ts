@@ -4,6 +4,7 @@ import type { Folds } from "../../projections/FoldBatch.ts"
 import { sessionFolds } from "../../projections/SessionProjection.ts"
 import { EVENTS_CHANNEL } from "../eventstore/appendEvents.ts"
 import { readAfter } from "../eventstore/readAfter.ts"
+import { Notifications } from "../db/Notifications.ts"
 import { loadCheckpoint } from "./Checkpoints.ts"
 import { FoldedStateCache } from "./FoldedStateCache.ts"
 import { projectBatch } from "./projectBatch.ts"
@@ -36,12 +37,8 @@ export class Projector extends Context.Tag("pushline/Projector")<Projector, {
       const wake = yield* Queue.sliding<void>(1)
       const instanceId = `projector-${crypto.randomUUID()}`
 
-      yield* sql.listen(EVENTS_CHANNEL).pipe(
-        Stream.runForEach(() => Queue.offer(wake, undefined)),
-        Effect.catchAll((error) => Effect.logWarning("LISTEN for new events failed; polling only", error.message)),
-        Effect.retry({ times: 1_000_000 }),
-        Effect.forkScoped
-      )
+      const notifications = yield* Notifications
+      yield* notifications.listen(EVENTS_CHANNEL).pipe(Stream.runForEach(() => Queue.offer(wake, undefined)), Effect.forkScoped)
 
       const waitForEvents = Queue.take(wake).pipe(Effect.timeoutOption(POLL_INTERVAL), Effect.asVoid)
 

@@ -1,10 +1,11 @@
 import { PgClient } from "@effect/sql-pg"
-import { Cause, Chunk, Clock, Duration, Effect, Layer, Option, Queue, Random, Ref, Schedule, Stream } from "effect"
+import { Cause, Chunk, Clock, Duration, Effect, Layer, Metric, Option, Queue, Random, Ref, Schedule, Stream } from "effect"
 import type { AttemptAnswer } from "../../domain/PushDecision.ts"
 import { TokenEnvironmentCorrected, TokenInvalidated } from "../../domain/PushlineEvent.ts"
 import type { Intent } from "../../projections/PushPlanner.ts"
 import { failedStep, planStep, settleStep } from "../../projections/SenderStep.ts"
 import { RelayConfig } from "../config/RelayConfig.ts"
+import { Notifications } from "../db/Notifications.ts"
 import { describeError } from "../errors/describeError.ts"
 import { appendEvents } from "../eventstore/appendEvents.ts"
 import { pushlineLogEvent } from "../http/PushlineEvents.ts"
@@ -12,6 +13,7 @@ import { SENDER_CHANNEL } from "../projector/projectBatch.ts"
 import { Projector } from "../projector/Projector.ts"
 import { claimDueSessions, type ClaimedSession } from "./claimDueSessions.ts"
 import { releaseClaims } from "./releaseClaims.ts"
+import { recordAttempt, recordDecisions, sessionsInHand } from "./SenderMetrics.ts"
 import { PushPlanner } from "./PushPlanner.ts"
 import { type OutgoingPush, PushTransport } from "./PushTransport.ts"
 import { type Attempt, recordOutcomes, type SessionOutcome } from "./recordOutcomes.ts"
@@ -53,10 +55,9 @@ export const SenderLive = Layer.scopedDiscard(
     // The projector in this process wakes us through `projected`; its NOTIFY (payload: its
     // id) is for the senders of other relays on the database, so ours would only claim twice.
     const ownProjector = Option.match(projector, { onNone: () => null, onSome: (p) => p.instanceId })
-    yield* sql.listen(SENDER_CHANNEL).pipe(
+    const notifications = yield* Notifications
+    yield* notifications.listen(SENDER_CHANNEL).pipe(
       Stream.runForEach((projectedBy) => (projectedBy === ownProjector ? Effect.void : Queue.offer(wake, undefined))),
-      Effect.catchAll((error) => Effect.logWarning("LISTEN for due sessions failed; polling only", error.message)),
-      Effect.forever,
       Effect.forkScoped
     )
     if (Option.isSome(projector)) {
@@ -72,11 +73,11 @@ export const SenderLive = Layer.scopedDiscard(
     const inHand = yield* Ref.make(new Map<string, ClaimedSession>())
     const keyOf = (claim: { readonly tenant: string; readonly sessionId: string }) => `${claim.tenant}\u0000${claim.sessionId}`
     const settle = (claims: ReadonlyArray<ClaimedSession>) =>
-      Ref.update(inHand, (map) => {
+      Ref.updateAndGet(inHand, (map) => {
         const next = new Map(map)
         for (const claim of claims) if (next.get(keyOf(claim))?.leasedUntil === claim.leasedUntil) next.delete(keyOf(claim))
         return next
-      })
+      }).pipe(Effect.flatMap((map) => Metric.set(sessionsInHand, map.size)))
 
     /** One claimed session through the pure sender step: plan, send one push at a time, settle. */
     const step = (claim: ClaimedSession, now: number) =>
@@ -102,6 +103,7 @@ export const SenderLive = Layer.scopedDiscard(
             answeredAt: yield* Clock.currentTimeMillis
           }
           attempts.push({ intent, result, answer, attemptedAt })
+          yield* recordAttempt(result, (answer.answeredAt - attemptedAt) / 1000)
           // What APNs taught about a token goes into the log, so the folds (and replay) learn it.
           if (result.outcome === "token-gone") {
             learned.push(new TokenInvalidated({ token: intent.token, reason: result.reason ?? "Unregistered", invalidatedAt: result.invalidatedAt ?? now }))
@@ -116,6 +118,7 @@ export const SenderLive = Layer.scopedDiscard(
           yield* appendEvents(yield* Effect.forEach(learned, (event) => pushlineLogEvent(claim.tenant, claim.sessionId, event, undefined)))
         }
         const settled = settleStep(plan, attempts.map((attempt) => attempt.answer))
+        yield* recordDecisions(plan.decisions)
         const outcome: SessionOutcome = {
           claim,
           run: plan.recorded ? { sessionPosition: plan.sessionPosition, plannedAt: now, settings, decisions: plan.decisions } : null,
@@ -167,11 +170,12 @@ export const SenderLive = Layer.scopedDiscard(
       Effect.gen(function*() {
         if (yield* Ref.get(draining)) return [[] as Array<ClaimedSession>, Option.none()] as const
         const claims = yield* claimDueSessions(CLAIM_LIMIT, LEASE_SECONDS)
-        yield* Ref.update(inHand, (map) => {
+        const held = yield* Ref.updateAndGet(inHand, (map) => {
           const next = new Map(map)
           for (const claim of claims) next.set(keyOf(claim), claim)
           return next
         })
+        yield* Metric.set(sessionsInHand, held.size)
         return [claims, claims.length === CLAIM_LIMIT ? Option.some(undefined) : Option.none()] as const
       })
     )

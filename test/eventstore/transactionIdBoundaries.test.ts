@@ -14,6 +14,7 @@ import { pgLayer } from "../../src/db/Database.ts"
 import { startCluster } from "../../src/db/EmbeddedPostgres.ts"
 import { runMigrations } from "../../src/db/Migrator.ts"
 import { logHead } from "../../src/eventstore/logHead.ts"
+import { NotificationsLive } from "../../src/server/RelayLive.ts"
 import { Projector } from "../../src/projector/Projector.ts"
 import { rebuildProjections } from "../../src/projector/rebuild.ts"
 import { readSessionLog } from "../../src/replay/Repo.ts"
@@ -124,7 +125,7 @@ describe("transaction ids across digit boundaries", () => {
       expect(BigInt(xids[0]!.lo)).toBeLessThan(1000n)
       expect(BigInt(xids[0]!.hi)).toBeGreaterThanOrEqual(1000n)
 
-      const relay = Projector.layer.pipe(Layer.provide(pgLayer(cluster.url, 3)))
+      const relay = Projector.layer.pipe(Layer.provide(NotificationsLive), Layer.provide(pgLayer(cluster.url, 3)))
       const firstRelay = yield* Scope.make()
       yield* Layer.buildWithScope(relay, firstRelay)
       yield* run(caughtUp)

@@ -6,6 +6,7 @@ import { pgLayer } from "../../src/db/Database.ts"
 import { runMigrations } from "../../src/db/Migrator.ts"
 import { appendEvents } from "../../src/eventstore/appendEvents.ts"
 import { logHead } from "../../src/eventstore/logHead.ts"
+import { NotificationsLive } from "../../src/server/RelayLive.ts"
 import { Projector } from "../../src/projector/Projector.ts"
 import { Either } from "effect"
 import type { Folds } from "../../projections/FoldBatch.ts"
@@ -96,7 +97,7 @@ describe("Projector", () => {
         const due = yield* sql<{ n: number }>`select count(*)::int as n from sender_sessions where due_at is not null`
         expect(due[0]!.n).toBe(5)
         return state
-      }).pipe(Effect.provide(Projector.layerWith(countingFolds).pipe(Layer.provideMerge(db))))
+      }).pipe(Effect.provide(Projector.layerWith(countingFolds).pipe(Layer.provide(NotificationsLive), Layer.provideMerge(db))))
 
       // The relay is gone; rebuild from position 0 with the same code.
       const before = yield* snapshot.pipe(Effect.provide(db))
@@ -110,7 +111,7 @@ describe("Projector", () => {
       const url = yield* Effect.promise(() => createFreshDatabase("projector2"))
       const db = database(url)
       yield* Effect.provide(Effect.void, db) // migrated before the relays start
-      const relay = () => Projector.layerWith(countingFolds).pipe(Layer.provide(pgLayer(url, 3)))
+      const relay = () => Projector.layerWith(countingFolds).pipe(Layer.provide(NotificationsLive), Layer.provide(pgLayer(url, 3)))
       const scopeA = yield* Scope.make()
       const scopeB = yield* Scope.make()
       yield* Layer.buildWithScope(relay(), scopeA)

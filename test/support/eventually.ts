@@ -12,11 +12,11 @@ export const eventually = <A, E, R>(what: string, probe: Effect.Effect<A | undef
   })
 
 /** Polls `check` (every 50 ms) until it stops throwing, for tests outside Effect; the last failure if it never does. */
-export const waitUntil = async (check: () => void, timeoutMs = 15_000): Promise<void> => {
+export const waitUntil = async (check: () => void | Promise<void>, timeoutMs = 15_000): Promise<void> => {
   const deadline = Date.now() + timeoutMs
   while (true) {
     try {
-      check()
+      await check()
       return
     } catch (error) {
       if (Date.now() > deadline) throw error

@@ -5,7 +5,6 @@ import { localSimulatorLayer } from "../../src/apns/ApnsLive.ts"
 import { RelayConfig, type RelaySettings } from "../../src/config/RelayConfig.ts"
 import { pgLayer } from "../../src/db/Database.ts"
 import { runMigrations } from "../../src/db/Migrator.ts"
-import { ApnsDescription } from "../../src/health/Http.ts"
 import { HttpLive } from "../../src/http/HttpLive.ts"
 import { PipelineLive, PlannerLive } from "../../src/server/RelayLive.ts"
 import { createFreshDatabase } from "./database.ts"
@@ -34,11 +33,9 @@ export const pipelineLayer = (settings: Partial<RelaySettings> = {}) =>
           RelayUrl,
           Effect.map(HttpServer.HttpServer, (s) => (s.address._tag === "TcpAddress" ? `http://127.0.0.1:${s.address.port}` : "http://unknown"))
         )
-        const description = Layer.effect(ApnsDescription, Effect.map(ApnsClient, (client) => client.description))
         return relayUrl.pipe(
           Layer.provideMerge(Layer.mergeAll(HttpLive, PipelineLive)),
           Layer.provide(PlannerLive),
-          Layer.provide(description),
           Layer.provideMerge(localSimulatorLayer),
           Layer.provideMerge(database),
           Layer.provideMerge(config)

@@ -3,7 +3,6 @@ import { Context, Effect, Layer, Option, Redacted } from "effect"
 import { RelayConfig, type RelaySettings } from "../../src/config/RelayConfig.ts"
 import { pgLayer } from "../../src/db/Database.ts"
 import { runMigrations } from "../../src/db/Migrator.ts"
-import { ApnsDescription } from "../../src/health/Http.ts"
 import { HttpLive } from "../../src/http/HttpLive.ts"
 import { PushPlannerLive } from "../../src/sender/PushPlannerLive.ts"
 import { inject } from "vitest"
@@ -24,7 +23,7 @@ export const testServerLayer = (settings: Partial<RelaySettings> = {}, databaseU
     databaseUrl: Option.some(Redacted.make(url)),
     ...settings
   })
-  const server = HttpLive.pipe(Layer.provide(ApnsDescription.none), Layer.provide(PushPlannerLive(Option.none())))
+  const server = HttpLive.pipe(Layer.provide(PushPlannerLive(Option.none())))
   const relayUrl = Layer.effect(
     RelayUrl,
     Effect.map(HttpServer.HttpServer, (s) =>
