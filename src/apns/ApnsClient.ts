@@ -1,4 +1,4 @@
-import { Context, Effect, Exit, Layer, Option } from "effect"
+import { Context, Effect, Exit, Layer, Option, Runtime } from "effect"
 import { type ApnsResult, classifyResponse, networkFailure } from "./ApnsResult.ts"
 import { Http2Pool, PoolRequestFailed, type PoolResponse } from "./Http2Pool.ts"
 import { makeProviderToken, type ProviderCredentials } from "./ProviderToken.ts"
@@ -82,6 +82,8 @@ export class ApnsClient extends Context.Tag("pushline/ApnsClient")<ApnsClient, {
   static readonly make = (settings: ApnsClientSettings, description: string) =>
     Effect.gen(function*() {
       const token = yield* makeProviderToken(settings.credentials)
+      // The pools log from node:http2 callbacks: through this runtime, so the relay's logger applies.
+      const runtime = yield* Effect.runtime<never>()
       const pools = new Map<string, Http2Pool>()
       const poolFor = (origin: string) => {
         let pool = pools.get(origin)
@@ -92,7 +94,7 @@ export class ApnsClient extends Context.Tag("pushline/ApnsClient")<ApnsClient, {
             connections: settings.connections,
             requestTimeoutMs: settings.requestTimeoutMs,
             pingIntervalMs: settings.pingIntervalMs,
-            log: (message) => Effect.runFork(Effect.logInfo(message))
+            log: (message) => Runtime.runFork(runtime)(Effect.logInfo(message))
           })
           pools.set(origin, pool)
         }

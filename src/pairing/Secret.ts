@@ -2,6 +2,7 @@ import { Effect, Schema } from "effect"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { envVar } from "../config/Environment.ts"
 
 /** The pairing secret file could not be read or written. */
 export class SecretUnavailable extends Schema.TaggedError<SecretUnavailable>()("SecretUnavailable", {
@@ -9,7 +10,7 @@ export class SecretUnavailable extends Schema.TaggedError<SecretUnavailable>()("
   reason: Schema.String
 }) {}
 
-export const dataDir = (): string => process.env.PUSHLINE_DATA_DIR ?? "./.pushline"
+export const dataDir = (): string => envVar("PUSHLINE_DATA_DIR") ?? "./.pushline"
 
 /** 32 random bytes, base64url: well over the relay's 16-character minimum. */
 export const newSecret = (): string => crypto.randomBytes(32).toString("base64url")

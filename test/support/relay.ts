@@ -23,6 +23,8 @@ export interface RelayProcess {
 export interface RelayProcessOptions {
   readonly databaseUrl: string
   readonly env?: Record<string, string>
+  /** false: the relay sees only `env` (and PATH), not this process's environment. */
+  readonly inheritEnv?: boolean
   readonly port?: number
   readonly startTimeoutMs?: number
 }
@@ -54,7 +56,13 @@ export const startRelayProcess = async (options: RelayProcessOptions): Promise<R
     // The bin runs the relay in its own process, so a signal hits the relay itself.
     const proc = spawn(pushlineBin, ["serve"], {
       cwd: root,
-      env: binEnv({ ...process.env, PORT: String(port), HOST: "127.0.0.1", DATABASE_URL: options.databaseUrl, ...options.env }),
+      env: binEnv({
+        ...(options.inheritEnv === false ? { PATH: process.env.PATH } : process.env),
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        DATABASE_URL: options.databaseUrl,
+        ...options.env
+      }),
       stdio: ["ignore", "pipe", "pipe"]
     })
     proc.stdout?.on("data", (chunk: Buffer) => (log += chunk.toString()))

@@ -5,6 +5,7 @@
 import type { BridgeOptions } from "../BridgeCommand.ts"
 import { Duration, Effect, Option } from "effect"
 import * as path from "node:path"
+import { envVar } from "../../config/Environment.ts"
 import { bridgeProgram, bridgeSettings } from "../../bridge/Bridge.ts"
 import { basicAuthorization } from "../../bridge/GlobalEventStream.ts"
 import { DEFAULT_LIMITS } from "../../bridge/Spool.ts"
@@ -18,7 +19,8 @@ export const run = (options: BridgeOptions) =>
     if (given !== undefined && given.length < 16) return yield* Effect.dieMessage("--secret must be at least 16 characters")
     const pairingSecret = given ?? (yield* loadOrCreateSecret()).secret
     if (!options.noPairing) yield* printPairing(pairPayload(pairingSecret, options.relay, options.opencode))
-    const pass = Option.getOrUndefined(options.password) ?? process.env.OPENCODE_SERVER_PASSWORD
+    const pass = Option.getOrUndefined(options.password) ?? envVar("OPENCODE_SERVER_PASSWORD")
+    const idleTimeoutMs = envVar("PUSHLINE_BRIDGE_IDLE_TIMEOUT_MS")
     const settings = bridgeSettings(
       {
         opencode: { url: options.opencode, authorization: pass === undefined || pass === "" ? undefined : basicAuthorization(options.username, pass) },
@@ -28,7 +30,7 @@ export const run = (options: BridgeOptions) =>
       {
         redact: options.redact,
         limits: { ...DEFAULT_LIMITS, maxEvents: options.maxSpool },
-        ...(process.env.PUSHLINE_BRIDGE_IDLE_TIMEOUT_MS === undefined ? {} : { idleTimeout: Duration.millis(Number(process.env.PUSHLINE_BRIDGE_IDLE_TIMEOUT_MS)) })
+        ...(idleTimeoutMs === undefined ? {} : { idleTimeout: Duration.millis(Number(idleTimeoutMs)) })
       }
     )
     yield* Effect.logInfo(`bridge: ${settings.opencode.url} → ${settings.relay.url}${settings.redact ? " (statuses only)" : ""}, spool ${settings.spoolDir}`)
