@@ -1,11 +1,10 @@
-# The relay's image: compiled in a build stage, run from production dependencies only,
+# The relay's image: bundled in a build stage, run from production dependencies only,
 # as a non-root user, with its data (the embedded PostgreSQL, when no DATABASE_URL is
 # given) in the /data volume.
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm install --no-audit --no-fund --ignore-scripts
-COPY tsconfig.json tsconfig.build.json ./
 COPY scripts scripts
 COPY domain domain
 COPY projections projections
@@ -17,7 +16,7 @@ FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY scripts scripts
-# prepare finds no TypeScript here and builds nothing: dist/ comes from the build stage.
+# prepare finds no esbuild here and builds nothing: dist/ comes from the build stage.
 RUN npm install --omit=dev --no-audit --no-fund
 
 FROM node:24-bookworm-slim
@@ -30,6 +29,8 @@ COPY --from=deps /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY package.json ./
 COPY bin bin
+COPY migrations migrations
+COPY src/ui/page.html src/ui/page.html
 USER pushline
 VOLUME /data
 EXPOSE 8787

