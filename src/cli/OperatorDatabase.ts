@@ -2,7 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { Data, Effect, Layer } from "effect"
 import { RelayConfig } from "../config/RelayConfig.ts"
 import { MigratedDatabaseLive } from "../db/Database.ts"
-import { PlannerLive } from "../server/RelayLive.ts"
+import { PlannerLive } from "../sender/PushPlannerLive.ts"
 
 /**
  * What the operator commands run on: the database straight (DATABASE_URL, or

@@ -11,8 +11,8 @@ import { RelayConfig } from "../config/RelayConfig.ts"
 import { appendEvents } from "../eventstore/appendEvents.ts"
 import { tenantOf } from "../http/Authentication.ts"
 import { orUnavailable } from "../http/Persistence.ts"
-import { idempotencyKeyOf, pushlineLogEvent } from "../http/PushlineEvents.ts"
-import { PushlineApi } from "../http/PushlineApi.ts"
+import { idempotencyKeyOf, pushlineLogEvent } from "../eventstore/pushlineLogEvent.ts"
+import { PushlineApi } from "../api/PushlineApi.ts"
 import { readBody } from "../http/RequestBody.ts"
 import {
   ActivityRegistration,

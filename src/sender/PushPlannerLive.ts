@@ -1,5 +1,6 @@
 import { Effect, Layer, Option } from "effect"
 import type { PlannerSettings } from "../../projections/PushPlanner.ts"
+import { loadApnsSettings } from "../apns/ApnsConfig.ts"
 import { RelayConfig } from "../config/RelayConfig.ts"
 import { PushPlanner } from "./PushPlanner.ts"
 
@@ -18,3 +19,17 @@ export const PushPlannerLive = (defaultBundleId: Option.Option<string>) =>
       })
     )
   )
+
+/** With the local simulator any bundle id works; give registrations without one a default. */
+export const LOCAL_DEFAULT_BUNDLE_ID = "dev.pushline.local"
+
+/** The relay's planner: APNS_DEFAULT_BUNDLE_ID, or with the local simulator LOCAL_DEFAULT_BUNDLE_ID. */
+export const PlannerLive = Layer.unwrapEffect(
+  Effect.map(loadApnsSettings, (settings) =>
+    PushPlannerLive(
+      Option.orElse(settings.defaultBundleId, () =>
+        Option.isNone(settings.credentials) ? Option.some(LOCAL_DEFAULT_BUNDLE_ID) : Option.none()
+      )
+    )
+  )
+)

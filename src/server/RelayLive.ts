@@ -1,30 +1,18 @@
-import { Effect, Layer, Option } from "effect"
-import { ApnsClient } from "../apns/ApnsClient.ts"
-import { loadApnsSettings } from "../apns/ApnsConfig.ts"
+import type { SqlClient } from "@effect/sql"
+import type { PgClient } from "@effect/sql-pg"
+import { Layer } from "effect"
+import type { ApnsClient } from "../apns/ApnsClient.ts"
 import { ApnsLive } from "../apns/ApnsLive.ts"
 import { RelayConfig } from "../config/RelayConfig.ts"
 import { MigratedDatabaseLive } from "../db/Database.ts"
 import { Notifications } from "../db/Notifications.ts"
 import { EVENTS_CHANNEL } from "../eventstore/appendEvents.ts"
-import { HttpLive } from "../http/HttpLive.ts"
+import { HttpLive } from "./HttpLive.ts"
 import { SENDER_CHANNEL } from "../projector/projectBatch.ts"
 import { Projector } from "../projector/Projector.ts"
 import { ApnsTransportLive } from "../sender/ApnsTransport.ts"
-import { PushPlannerLive } from "../sender/PushPlannerLive.ts"
+import { PlannerLive } from "../sender/PushPlannerLive.ts"
 import { SenderLive } from "../sender/Sender.ts"
-
-/** With the local simulator any bundle id works; give registrations without one a default. */
-export const LOCAL_DEFAULT_BUNDLE_ID = "dev.pushline.local"
-
-export const PlannerLive = Layer.unwrapEffect(
-  Effect.map(loadApnsSettings, (settings) =>
-    PushPlannerLive(
-      Option.orElse(settings.defaultBundleId, () =>
-        Option.isNone(settings.credentials) ? Option.some(LOCAL_DEFAULT_BUNDLE_ID) : Option.none()
-      )
-    )
-  )
-)
 
 /** NOTIFY wake-ups for the projector (new events) and the sender (due sessions). */
 export const NotificationsLive = Notifications.layer([EVENTS_CHANNEL, SENDER_CHANNEL])
@@ -37,10 +25,21 @@ export const PipelineLive = SenderLive.pipe(
   Layer.provide(NotificationsLive)
 )
 
-/** Everything `pushline serve` runs: database (migrated), APNs (or the local simulator), pipeline, HTTP API. */
-export const RelayLive = Layer.mergeAll(HttpLive, PipelineLive).pipe(
-  Layer.provide(PlannerLive),
-  Layer.provideMerge(ApnsLive),
-  Layer.provide(MigratedDatabaseLive("own")),
-  Layer.provide(RelayConfig.layer)
-)
+/**
+ * The relay over a given database and configuration: APNs (or the local simulator),
+ * pipeline, HTTP API. Tests build on this with a fresh database and settings of their own.
+ */
+export const relayWith = <E1, R1, E2, R2, A, E3, R3>(
+  database: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, E1, R1>,
+  config: Layer.Layer<RelayConfig, E2, R2>,
+  apns: Layer.Layer<ApnsClient | A, E3, R3>
+) =>
+  Layer.mergeAll(HttpLive, PipelineLive).pipe(
+    Layer.provide(PlannerLive),
+    Layer.provideMerge(apns),
+    Layer.provideMerge(database),
+    Layer.provideMerge(config)
+  )
+
+/** Everything `pushline serve` runs: the relay on its database (migrated) and the environment's settings. */
+export const RelayLive = relayWith(MigratedDatabaseLive("own").pipe(Layer.provide(RelayConfig.layer)), RelayConfig.layer, ApnsLive)

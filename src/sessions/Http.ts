@@ -4,7 +4,7 @@ import { contentStateOf } from "../../projections/PushPlanner.ts"
 import { NotFound } from "../http/ApiErrors.ts"
 import { Tenant } from "../http/Authentication.ts"
 import { orUnavailable } from "../http/Persistence.ts"
-import { PushlineApi } from "../http/PushlineApi.ts"
+import { PushlineApi } from "../api/PushlineApi.ts"
 import { LastDelivery, SessionList, SessionResponse, SessionView } from "./Api.ts"
 import { findSessions, type SessionRow } from "./Repo.ts"
 

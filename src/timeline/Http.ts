@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { BadRequest, NotFound } from "../http/ApiErrors.ts"
 import { Tenant } from "../http/Authentication.ts"
 import { orUnavailable } from "../http/Persistence.ts"
-import { PushlineApi } from "../http/PushlineApi.ts"
+import { PushlineApi } from "../api/PushlineApi.ts"
 import { TimelineResponse } from "./Api.ts"
 import { loadTimeline } from "./loadTimeline.ts"
 

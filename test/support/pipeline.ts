@@ -1,12 +1,10 @@
 import { HttpServer } from "@effect/platform"
 import { Effect, Layer, Option, Redacted } from "effect"
-import { ApnsClient } from "../../src/apns/ApnsClient.ts"
 import { localSimulatorLayer } from "../../src/apns/ApnsLive.ts"
 import { RelayConfig, type RelaySettings } from "../../src/config/RelayConfig.ts"
 import { pgLayer } from "../../src/db/Database.ts"
 import { runMigrations } from "../../src/db/Migrator.ts"
-import { HttpLive } from "../../src/http/HttpLive.ts"
-import { PipelineLive, PlannerLive } from "../../src/server/RelayLive.ts"
+import { relayWith } from "../../src/server/RelayLive.ts"
 import { createFreshDatabase } from "./database.ts"
 import { RelayUrl } from "./server.ts"
 
@@ -33,13 +31,7 @@ export const pipelineLayer = (settings: Partial<RelaySettings> = {}) =>
           RelayUrl,
           Effect.map(HttpServer.HttpServer, (s) => (s.address._tag === "TcpAddress" ? `http://127.0.0.1:${s.address.port}` : "http://unknown"))
         )
-        return relayUrl.pipe(
-          Layer.provideMerge(Layer.mergeAll(HttpLive, PipelineLive)),
-          Layer.provide(PlannerLive),
-          Layer.provideMerge(localSimulatorLayer),
-          Layer.provideMerge(database),
-          Layer.provideMerge(config)
-        )
+        return relayUrl.pipe(Layer.provideMerge(relayWith(database, config, localSimulatorLayer)))
       })
     )
   )

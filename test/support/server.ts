@@ -3,7 +3,7 @@ import { Context, Effect, Layer, Option, Redacted } from "effect"
 import { RelayConfig, type RelaySettings } from "../../src/config/RelayConfig.ts"
 import { pgLayer } from "../../src/db/Database.ts"
 import { runMigrations } from "../../src/db/Migrator.ts"
-import { HttpLive } from "../../src/http/HttpLive.ts"
+import { HttpLive } from "../../src/server/HttpLive.ts"
 import { PushPlannerLive } from "../../src/sender/PushPlannerLive.ts"
 import { inject } from "vitest"
 

@@ -11,8 +11,8 @@ import { ReplayLive } from "../replay/Http.ts"
 import { SessionsLive } from "../sessions/Http.ts"
 import { TimelineLive } from "../timeline/Http.ts"
 import { UiLive } from "../ui/UiLive.ts"
-import { AuthenticationLive } from "./Authentication.ts"
-import { PushlineApi } from "./PushlineApi.ts"
+import { AuthenticationLive } from "../http/Authentication.ts"
+import { PushlineApi } from "../api/PushlineApi.ts"
 
 export const ApiLive = HttpApiBuilder.api(PushlineApi).pipe(
   Layer.provide([HealthLive, RegistrationsLive, LegacyLive, IngestLive, SessionsLive, TimelineLive, ReplayLive]),

@@ -6,7 +6,7 @@ import { RegistrationsApi } from "../registrations/Api.ts"
 import { ReplayApi } from "../replay/Api.ts"
 import { SessionsApi } from "../sessions/Api.ts"
 import { TimelineApi } from "../timeline/Api.ts"
-import { BadRequest, DatabaseUnavailable, NotFound, PayloadTooLarge, Unauthorized } from "./ApiErrors.ts"
+import { BadRequest, DatabaseUnavailable, NotFound, PayloadTooLarge, Unauthorized } from "../http/ApiErrors.ts"
 
 export class PushlineApi extends HttpApi.make("pushline")
   .add(HealthApi)
