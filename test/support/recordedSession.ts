@@ -3,6 +3,7 @@ import { Effect, Option } from "effect"
 import { LocalApnsSimulator } from "../../src/apns/ApnsLive.ts"
 import { isSessionFrame, readCapture } from "./captures.ts"
 import { uniqueTenant } from "./database.ts"
+import { quiescent } from "./quiescent.ts"
 import { request, RelayUrl } from "./server.ts"
 import { hex } from "./simulatorPushes.ts"
 
@@ -65,8 +66,8 @@ export const recordSession = (label: string) =>
     expect((yield* request(base, "POST", "/v1/opencode/events", { events: [{ ...busy, payload: { ...busy.payload, id: lateId } }] }, auth)).status).toBe(202)
     // Wait for the alert (the turn's end), then for the sender to go quiet.
     const simulator = Option.getOrThrow(yield* LocalApnsSimulator)
-    for (let i = 0; i < 100 && !simulator.pushes.some((p) => p.token === device); i++) yield* Effect.sleep("100 millis")
-    yield* Effect.sleep("1500 millis")
+    for (let i = 0; i < 200 && !simulator.pushes.some((p) => p.token === device); i++) yield* Effect.sleep("50 millis")
+    yield* quiescent
     return { base, secret, sessionId, device, activity, lateId, auth, pushes: simulator.pushes.filter((p) => p.token === activity || p.token === device) }
   })
 

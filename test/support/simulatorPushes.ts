@@ -4,6 +4,7 @@ import { createHash } from "node:crypto"
 import { LocalApnsSimulator } from "../../src/apns/ApnsLive.ts"
 import type { RecordedPush } from "../../src/apns/simulator/ApnsSimulator.ts"
 import { uniqueTenant } from "./database.ts"
+import { quiescent } from "./quiescent.ts"
 import { request, RelayUrl } from "./server.ts"
 
 /**
@@ -32,14 +33,14 @@ export const describePush = (push: RecordedPush): Seen => ({
 export const pushesFor = (tokens: ReadonlyArray<string>) =>
   Effect.map(LocalApnsSimulator, (sim) => Option.getOrThrow(sim).pushes.filter((p) => tokens.includes(p.token)))
 
-/** Waits until `done` holds for the pushes to these tokens, then a little more for stragglers. */
+/** Waits until `done` holds for the pushes to these tokens and the relay has gone quiet: then they are all it sends. */
 export const settle = (tokens: ReadonlyArray<string>, done: (pushes: ReadonlyArray<RecordedPush>) => boolean) =>
   Effect.gen(function*() {
-    for (let i = 0; i < 150; i++) {
+    for (let i = 0; i < 300; i++) {
       if (done(yield* pushesFor(tokens))) break
-      yield* Effect.sleep("100 millis")
+      yield* Effect.sleep("50 millis")
     }
-    yield* Effect.sleep("600 millis")
+    yield* quiescent
     return (yield* pushesFor(tokens)).map(describePush)
   })
 
