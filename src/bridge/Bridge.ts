@@ -1,4 +1,4 @@
-import { Duration, Effect, Layer } from "effect"
+import { Clock, Duration, Effect, Layer, Random } from "effect"
 import type { ForwardedFrame, GlobalFrame } from "./Frames.ts"
 import { isForwarded } from "./Frames.ts"
 import { backoffDelay, DEFAULT_FORWARDER, forward } from "./Forwarder.ts"
@@ -60,7 +60,7 @@ const readOpenCode = (settings: BridgeSettings) =>
       )
 
     const onOpen = Effect.gen(function*() {
-      const at = Date.now()
+      const at = yield* Clock.currentTimeMillis
       yield* Effect.logInfo(`connected to OpenCode at ${settings.opencode.url}`)
       const statuses = yield* fetchStatuses(settings.opencode)
       const frames = snapshotFrames(statuses, active, at)
@@ -69,14 +69,14 @@ const readOpenCode = (settings: BridgeSettings) =>
       if (frames.length > 0) yield* Effect.logInfo(`status snapshot: ${frames.length} sessions resynchronised`)
     }).pipe(Effect.catchAll((error) => Effect.logWarning(`no status snapshot: ${error.reason}`)))
 
-    const onFrames = (frames: ReadonlyArray<GlobalFrame>) => {
-      const seenAt = Date.now()
-      const forwarded = frames.filter(isForwarded).map((frame): ForwardedFrame => ({ ...frame, seenAt }))
-      let next = active
-      for (const frame of forwarded) next = trackActive(next, frame)
-      remember(next)
-      return forwarded.length === 0 ? Effect.void : store(forwarded)
-    }
+    const onFrames = (frames: ReadonlyArray<GlobalFrame>) =>
+      Effect.flatMap(Clock.currentTimeMillis, (seenAt) => {
+        const forwarded = frames.filter(isForwarded).map((frame): ForwardedFrame => ({ ...frame, seenAt }))
+        let next = active
+        for (const frame of forwarded) next = trackActive(next, frame)
+        remember(next)
+        return forwarded.length === 0 ? Effect.void : store(forwarded)
+      })
 
     let attempt = 0
     while (true) {
@@ -88,7 +88,7 @@ const readOpenCode = (settings: BridgeSettings) =>
         onFrames
       ))
       attempt = opened ? 0 : attempt + 1
-      const delay = backoffDelay(attempt, settings.backoffBase, settings.backoffMax)
+      const delay = backoffDelay(attempt, settings.backoffBase, settings.backoffMax, yield* Random.next)
       yield* (attempt <= 1 ? Effect.logWarning : Effect.logDebug)(`OpenCode event stream lost: ${lost.reason}; reconnecting in ${Duration.format(delay)}`)
       yield* Effect.sleep(delay)
     }

@@ -1,4 +1,4 @@
-import { Duration, Effect, Match } from "effect"
+import { Clock, Duration, Effect, Match, Random } from "effect"
 import { postBatch, type RelayTarget } from "./RelayClient.ts"
 import { Spool } from "./Spool.ts"
 
@@ -23,8 +23,8 @@ export const DEFAULT_FORWARDER = {
   backoffMax: Duration.seconds(10)
 } as const
 
-/** Exponential with full jitter in the upper half: base·2^n capped, times [0.5, 1). */
-export const backoffDelay = (attempt: number, base: Duration.DurationInput, max: Duration.DurationInput, random = Math.random()): Duration.Duration => {
+/** Exponential with jitter in the upper half: base·2^n capped, times [0.5, 1) by `random` in [0, 1) (from Effect's Random). */
+export const backoffDelay = (attempt: number, base: Duration.DurationInput, max: Duration.DurationInput, random: number): Duration.Duration => {
   const capped = Math.min(Duration.toMillis(max), Duration.toMillis(base) * 2 ** Math.min(attempt, 30))
   return Duration.millis(Math.round(capped * (0.5 + random / 2)))
 }
@@ -40,7 +40,7 @@ export const forward = (settings: ForwarderSettings) =>
 
     const failed = (message: string, loud: boolean) =>
       Effect.gen(function*() {
-        const now = Date.now()
+        const now = yield* Clock.currentTimeMillis
         if (failures === 0) failingSince = now
         failures++
         if (failures === 1 || now - lastReported >= 30_000) {
@@ -49,7 +49,7 @@ export const forward = (settings: ForwarderSettings) =>
           const text = `relay ${settings.relay.url}: ${message} (${pending} events waiting in the spool, failing for ${Math.round((now - failingSince) / 1000)} s); retrying`
           yield* loud ? Effect.logError(text) : Effect.logWarning(text)
         }
-        yield* Effect.sleep(backoffDelay(failures - 1, settings.backoffBase, settings.backoffMax))
+        yield* Effect.sleep(backoffDelay(failures - 1, settings.backoffBase, settings.backoffMax, yield* Random.next))
       })
 
     while (true) {

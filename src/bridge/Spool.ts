@@ -1,4 +1,4 @@
-import { Context, Deferred, Duration, Effect, Layer, Ref } from "effect"
+import { Clock, Context, Deferred, Duration, Effect, Layer, Ref, Runtime } from "effect"
 import { SpoolUnavailable } from "./BridgeErrors.ts"
 import { SpoolFile, type SpoolEntry, type SpoolLimits } from "./SpoolFile.ts"
 
@@ -32,11 +32,12 @@ const make = (dir: string, limits: SpoolLimits) =>
     let pendingDrops = 0
     const onOverflow = (dropped: number, total: number) => {
       pendingDrops += dropped
-      if (Date.now() - lastWarned < 5000) return
-      lastWarned = Date.now()
+      const now = Runtime.runSync(runtime)(Clock.currentTimeMillis)
+      if (now - lastWarned < 5000) return
+      lastWarned = now
       const message = `SPOOL FULL (${limits.maxEvents} events / ${limits.maxBytes} bytes in ${dir}): dropped the ${pendingDrops} oldest events the relay has not acknowledged (${total} since start). Is the relay reachable?`
       pendingDrops = 0
-      Effect.runFork(Effect.logError(message).pipe(Effect.provide(runtime)))
+      Runtime.runFork(runtime)(Effect.logError(message))
     }
     const file = yield* Effect.acquireRelease(
       io("open", () => SpoolFile.open(dir, limits, onOverflow)),

@@ -89,9 +89,12 @@ describe("bridge", () => {
     const count = env.relay.events().length
     runBridge(env)
     await waitUntil("reconnected", () => env.opencode.connections() === 3)
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    // A new event after the restart: the spool is FIFO, so once it arrives anything left
+    // from before would have arrived ahead of it.
+    env.opencode.send(busy(1000))
+    await waitUntil("the marker delivered", () => env.relay.events().some((e) => e.payload.id === busy(1000).payload.id))
     expect(env.relay.events().filter((e) => e.payload.id.startsWith("evt_00")).length).toBe(30)
-    expect(env.relay.events().length).toBe(count)
+    expect(env.relay.events().slice(count).map((e) => e.payload.id)).toEqual([busy(1000).payload.id])
   })
 
   it("is bounded: when full it drops the oldest and says so loudly", async () => {
