@@ -1,5 +1,6 @@
 import { Context } from "effect"
 import type { Effect } from "effect"
+import type { DeliveryOutcome } from "../../domain/PushDecision.ts"
 
 /** One APNs request, fully built: headers and exact payload. */
 export interface OutgoingPush {
@@ -12,7 +13,7 @@ export interface OutgoingPush {
   readonly payload: Record<string, unknown>
 }
 
-export type DeliveryOutcome = "delivered" | "token-gone" | "retryable" | "misconfigured" | "rejected"
+export type { DeliveryOutcome }
 
 /** What APNs (or the network) answered, classified. Never a failure: every answer is data. */
 export interface DeliveryResult {
