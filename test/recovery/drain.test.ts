@@ -3,7 +3,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import pg from "pg"
-import { startSimulator } from "../apns/support/simulator.ts"
+import { relayEnvFor, startSimulator } from "../apns/support/simulator.ts"
 import { createFreshDatabase } from "../support/database.ts"
 import { waitUntil } from "../support/eventually.ts"
 import { startRelayProcess } from "../support/relay.ts"
@@ -46,17 +46,10 @@ describe("drain on SIGTERM", () => {
     // Every answer takes 400 ms: a SIGTERM finds pushes in flight.
     fixture.simulator.faultRate = { probability: 1, faults: [{ kind: "latency", ms: 400 }] }
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pushline-drain-"))
-    fs.writeFileSync(path.join(dir, "ca.pem"), fixture.simulator.certificate.certPem)
-    fs.writeFileSync(path.join(dir, "key.p8"), fixture.key.privateKeyPem)
     const relay = await startRelayProcess({
       databaseUrl,
       env: {
-        APNS_HOST: fixture.simulator.host,
-        APNS_CA_FILE: path.join(dir, "ca.pem"),
-        APNS_TEAM_ID: fixture.key.teamId,
-        APNS_KEY_ID: fixture.key.keyId,
-        APNS_PRIVATE_KEY_FILE: path.join(dir, "key.p8"),
-        APNS_DEFAULT_BUNDLE_ID: "com.example.app",
+        ...relayEnvFor(fixture, dir),
         PUSHLINE_THROTTLE_MS: "300",
         PUSHLINE_PERMISSION_GRACE_MS: "200",
         PUSHLINE_DRAIN_TIMEOUT_MS: "10000"

@@ -9,7 +9,7 @@ import { applySession } from "../../projections/SessionFold.ts"
 import { tenantOf } from "../../src/http/Authentication.ts"
 import { toLoggedEvent, type EventRow } from "../../src/eventstore/readAfter.ts"
 import type { Fault } from "../../src/apns/simulator/ApnsSimulator.ts"
-import { startSimulator } from "../apns/support/simulator.ts"
+import { relayEnvFor, startSimulator } from "../apns/support/simulator.ts"
 import { createFreshDatabase } from "../support/database.ts"
 import { startRelayProcess } from "../support/relay.ts"
 
@@ -46,18 +46,11 @@ const runScenario = async (faults: ReadonlyArray<Fault> | null) => {
   const databaseUrl = await createFreshDatabase("recovery")
   const fixture = await startSimulator()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pushline-recovery-"))
-  fs.writeFileSync(path.join(dir, "ca.pem"), fixture.simulator.certificate.certPem)
-  fs.writeFileSync(path.join(dir, "key.p8"), fixture.key.privateKeyPem)
   if (faults !== null) fixture.simulator.faultRate = { probability: 0.2, faults }
   const relay = await startRelayProcess({
     databaseUrl,
     env: {
-      APNS_HOST: fixture.simulator.host,
-      APNS_CA_FILE: path.join(dir, "ca.pem"),
-      APNS_TEAM_ID: fixture.key.teamId,
-      APNS_KEY_ID: fixture.key.keyId,
-      APNS_PRIVATE_KEY_FILE: path.join(dir, "key.p8"),
-      APNS_DEFAULT_BUNDLE_ID: "com.example.app",
+      ...relayEnvFor(fixture, dir),
       PUSHLINE_THROTTLE_MS: "300",
       PUSHLINE_PERMISSION_GRACE_MS: "200",
       APNS_REQUEST_TIMEOUT_MS: "2000"

@@ -1,3 +1,5 @@
+import * as fs from "node:fs"
+import * as path from "node:path"
 import { Effect, Layer } from "effect"
 import { ApnsClient, type ApnsClientSettings } from "../../../src/apns/ApnsClient.ts"
 import { importApnsKey } from "../../../src/apns/ApnsConfig.ts"
@@ -37,3 +39,20 @@ export const clientLayer = (fixture: SimulatorFixture, overrides?: Partial<Omit<
 
 export const TOKEN = "a".repeat(64)
 export const tokenN = (n: number) => n.toString(16).padStart(64, "0")
+
+/**
+ * The environment that points a relay process at this simulator as if it were Apple:
+ * its CA and the signing key written to `dir`, credentials, host, a default bundle id.
+ */
+export const relayEnvFor = (fixture: SimulatorFixture, dir: string): Record<string, string> => {
+  fs.writeFileSync(path.join(dir, "ca.pem"), fixture.simulator.certificate.certPem)
+  fs.writeFileSync(path.join(dir, "key.p8"), fixture.key.privateKeyPem)
+  return {
+    APNS_HOST: fixture.simulator.host,
+    APNS_CA_FILE: path.join(dir, "ca.pem"),
+    APNS_TEAM_ID: fixture.key.teamId,
+    APNS_KEY_ID: fixture.key.keyId,
+    APNS_PRIVATE_KEY_FILE: path.join(dir, "key.p8"),
+    APNS_DEFAULT_BUNDLE_ID: "com.example.app"
+  }
+}
