@@ -5,7 +5,9 @@ const tenant = Options.text("tenant").pipe(Options.withDescription("Only tenants
 const json = Options.boolean("json").pipe(Options.withDescription("Print JSON (for scripts)"))
 const limit = Options.integer("limit").pipe(Options.withDefault(50), Options.withDescription("At most this many sessions, newest first"))
 
-const config = { tenant, json, limit }
+const cursor = Options.text("cursor").pipe(Options.withDescription("Continue after the page that printed this cursor"), Options.optional)
+
+const config = { tenant, json, limit, cursor }
 export type SessionsOptions = Command.Command.ParseConfig<typeof config>
 
 export const sessionsCommand = Command.make("sessions", config, (options) =>

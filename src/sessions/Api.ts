@@ -1,7 +1,7 @@
-import { HttpApiEndpoint, HttpApiGroup } from "@effect/platform"
+import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { ContentState } from "../../domain/ContentState.ts"
-import { NotFound } from "../http/ApiErrors.ts"
+import { BadRequest, NotFound } from "../http/ApiErrors.ts"
 import { Authentication } from "../http/Authentication.ts"
 
 export class LastDelivery extends Schema.Class<LastDelivery>("LastDelivery")({
@@ -35,7 +35,8 @@ export class SessionView extends Schema.Class<SessionView>("SessionView")({
 
 export class SessionList extends Schema.Class<SessionList>("SessionList")({
   ok: Schema.Literal(true),
-  sessions: Schema.Array(SessionView)
+  sessions: Schema.Array(SessionView),
+  nextCursor: Schema.NullOr(Schema.String).annotations({ description: "Pass as `cursor` for the next (older) page; null on the last page" })
 }) {}
 
 export class SessionResponse extends Schema.Class<SessionResponse>("SessionResponse")({
@@ -44,7 +45,16 @@ export class SessionResponse extends Schema.Class<SessionResponse>("SessionRespo
 }) {}
 
 export class SessionsApi extends HttpApiGroup.make("sessions")
-  .add(HttpApiEndpoint.get("listSessions", "/v1/sessions").addSuccess(SessionList))
+  .add(
+    HttpApiEndpoint.get("listSessions", "/v1/sessions")
+      .setUrlParams(Schema.Struct({
+        cursor: Schema.optional(Schema.String).annotations({ description: "`nextCursor` of the previous page" }),
+        limit: Schema.optional(Schema.String).annotations({ description: "Sessions per page, 1 to 1000 (default 200)" })
+      }))
+      .addSuccess(SessionList)
+      .addError(BadRequest)
+      .annotate(OpenApi.Description, "This secret's sessions, most recently updated first, a page at a time")
+  )
   .add(
     HttpApiEndpoint.get("getSession", "/v1/sessions/:sessionID")
       .setPath(Schema.Struct({ sessionID: Schema.String }))

@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import { contentStateOf } from "../../projections/PushPlanner.ts"
 import { NotFound } from "../http/ApiErrors.ts"
 import { Tenant } from "../http/Authentication.ts"
+import { decodeCursor, encodeCursor, parseLimit } from "../http/Paging.ts"
 import { orUnavailable } from "../http/Persistence.ts"
 import { PushlineApi } from "../api/PushlineApi.ts"
 import { LastDelivery, SessionList, SessionResponse, SessionView } from "./Api.ts"
@@ -32,15 +33,24 @@ const toView = (row: SessionRow): SessionView => {
 
 export const SessionsLive = HttpApiBuilder.group(PushlineApi, "sessions", (handlers) =>
   handlers
-    .handle("listSessions", () =>
+    .handle("listSessions", ({ urlParams }) =>
       Effect.gen(function*() {
-        const rows = yield* orUnavailable(findSessions(yield* Tenant, null))
-        return new SessionList({ ok: true, sessions: rows.map(toView) })
+        const limit = yield* parseLimit(urlParams.limit)
+        const before = yield* decodeCursor(urlParams.cursor, 2)
+        // One more than asked: whether there is a next page.
+        const found = yield* orUnavailable(findSessions(yield* Tenant, null, limit + 1, before === null ? null : [before[0]!, before[1]!]))
+        const read = found.read.slice(0, limit)
+        const shown = new Set(read.map(([, id]) => id))
+        const last = read.at(-1)
+        return new SessionList({
+          ok: true,
+          sessions: found.sessions.filter((row) => shown.has(row.session_id)).map(toView),
+          nextCursor: found.read.length > limit && last !== undefined ? encodeCursor(last) : null
+        })
       }))
     .handle("getSession", ({ path }) =>
       Effect.gen(function*() {
-        const rows = yield* orUnavailable(findSessions(yield* Tenant, path.sessionID, 1))
-        const row = rows[0]
+        const row = (yield* orUnavailable(findSessions(yield* Tenant, path.sessionID, 1))).sessions[0]
         // Another tenant's session is indistinguishable from one that does not exist.
         if (row === undefined) return yield* Effect.fail(NotFound.because(`no session ${path.sessionID} for this secret`))
         return new SessionResponse({ ok: true, session: toView(row) })

@@ -2,13 +2,11 @@ import { HttpApiBuilder } from "@effect/platform"
 import { Effect } from "effect"
 import { BadRequest, NotFound } from "../http/ApiErrors.ts"
 import { Tenant } from "../http/Authentication.ts"
+import { parseLimit } from "../http/Paging.ts"
 import { orUnavailable } from "../http/Persistence.ts"
 import { PushlineApi } from "../api/PushlineApi.ts"
 import { TimelineResponse } from "./Api.ts"
 import { loadTimeline } from "./loadTimeline.ts"
-
-export const DEFAULT_PAGE = 200
-export const MAX_PAGE = 1000
 
 /** `after` and `limit` as given in the query, or a BadRequest naming the parameter. */
 export const parsePage = (after: string | undefined, limit: string | undefined) =>
@@ -16,11 +14,7 @@ export const parsePage = (after: string | undefined, limit: string | undefined) 
     if (after !== undefined && !/^\d{1,18}$/.test(after)) {
       return yield* Effect.fail(BadRequest.because("after: must be a log position (a non-negative integer)"))
     }
-    const size = limit === undefined ? DEFAULT_PAGE : Number(limit)
-    if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE || (limit !== undefined && !/^\d+$/.test(limit))) {
-      return yield* Effect.fail(BadRequest.because(`limit: must be an integer from 1 to ${MAX_PAGE}`))
-    }
-    return { after: BigInt(after ?? "0"), limit: size }
+    return { after: BigInt(after ?? "0"), limit: yield* parseLimit(limit) }
   })
 
 export const TimelineLive = HttpApiBuilder.group(PushlineApi, "timeline", (handlers) =>

@@ -35,7 +35,7 @@ layer(pipelineLayer(), { excludeTestServices: true, timeout: 120_000 })("session
       expect(list.body.sessions.map((s: any) => s.sessionID)).toContain(sessionID)
       const stranger = { authorization: `Bearer secret-${uniqueTenant("other")}` }
       expect((yield* request(base, "GET", `/v1/sessions/${sessionID}`, undefined, stranger)).status).toBe(404)
-      expect((yield* request(base, "GET", "/v1/sessions", undefined, stranger)).body).toEqual({ ok: true, sessions: [] })
+      expect((yield* request(base, "GET", "/v1/sessions", undefined, stranger)).body).toEqual({ ok: true, sessions: [], nextCursor: null })
       expect((yield* request(base, "GET", "/v1/sessions")).status).toBe(401)
     }))
 

@@ -6,16 +6,24 @@ import type { SessionsOptions } from "../SessionsCommand.ts"
 import { Clock, Console, Effect, Option } from "effect"
 import { contentStateOf } from "../../../projections/PushPlanner.ts"
 import { findSessionsOfAllTenants } from "../../sessions/Repo.ts"
-import { OperatorLive, tenantPrefix } from "../OperatorDatabase.ts"
+import { encodeCursor, readCursor } from "../../http/Paging.ts"
+import { OperatorLive, SessionNotFound, tenantPrefix } from "../OperatorDatabase.ts"
 import { ago, bold, dim, green, red, status, table } from "../Terminal.ts"
 
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`)
 
 export const run = (options: SessionsOptions) =>
   Effect.gen(function*() {
-    const rows = yield* findSessionsOfAllTenants(Option.getOrNull(options.tenant), options.limit)
+    const before = Option.isNone(options.cursor) ? null : readCursor(options.cursor.value, 3)
+    if (before === undefined) return yield* Effect.fail(new SessionNotFound({ message: "--cursor: not a cursor this command printed" }))
+    // One more than asked: whether there is a next page.
+    const found = yield* findSessionsOfAllTenants(Option.getOrNull(options.tenant), options.limit + 1, before === null ? null : [before[0]!, before[1]!, before[2]!])
+    const read = found.read.slice(0, options.limit)
+    const shown = new Set(read.map(([, tenant, id]) => `${tenant}\u0000${id}`))
+    const last = read.at(-1)
+    const nextCursor = found.read.length > options.limit && last !== undefined ? encodeCursor(last) : null
     const now = yield* Clock.currentTimeMillis
-    const sessions = rows.map((row) => ({
+    const sessions = found.sessions.filter((row) => shown.has(`${row.tenant}\u0000${row.session_id}`)).map((row) => ({
       tenant: tenantPrefix(row.tenant),
       sessionID: row.session_id,
       contentState: contentStateOf(row.state),
@@ -25,7 +33,7 @@ export const run = (options: SessionsOptions) =>
         ? null
         : { ...row.last_delivery, attemptedAt: new Date(row.last_delivery.attemptedAt).toISOString() }
     }))
-    if (options.json) return yield* Console.log(JSON.stringify({ sessions }, null, 2))
+    if (options.json) return yield* Console.log(JSON.stringify({ sessions, nextCursor }, null, 2))
     if (sessions.length === 0) return yield* Console.log("no sessions yet")
     const header = ["TENANT", "SESSION", "STATUS", "TURN", "TITLE", "LAST PUSH", "UPDATED"].map(bold)
     yield* Console.log(table([
@@ -42,4 +50,5 @@ export const run = (options: SessionsOptions) =>
         ago(Date.parse(s.updatedAt), now)
       ])
     ]))
+    if (nextCursor !== null) yield* Console.log(dim(`more: pushline sessions --cursor ${nextCursor}`))
   }).pipe(Effect.provide(OperatorLive))
