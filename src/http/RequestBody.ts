@@ -29,12 +29,48 @@ export const readJson = (request: HttpServerRequest.HttpServerRequest, limitByte
     const text = Buffer.concat(chunks).toString("utf8")
     if (text.trim() === "" && whenEmpty !== undefined) return whenEmpty
     if (text.trim() === "") return yield* Effect.fail(BadRequest.because("request body is empty; expected a JSON object"))
-    return yield* Effect.try({
+    const parsed = yield* Effect.try({
       try: () => JSON.parse(text) as unknown,
       catch: (error) =>
         BadRequest.because(`request body is not valid JSON (${error instanceof Error ? error.message : String(error)})`)
     })
+    return yield* storable(parsed)
   })
+
+/** JSON nested deeper than this is refused: no OpenCode event comes near it. */
+export const MAX_JSON_DEPTH = 100
+
+// U+0000 and UTF-16 surrogates without their pair are valid in JSON text but not in
+// PostgreSQL's jsonb (nor in UTF-8).
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, "g")
+
+/**
+ * The body as the log can store it: every U+0000 and lone surrogate, in keys and values,
+ * replaced by U+FFFD (the event is kept, only those code points are not), and a
+ * BadRequest naming the place where it nests deeper than MAX_JSON_DEPTH.
+ */
+export const storable = (body: unknown): Effect.Effect<unknown, BadRequest> => {
+  let tooDeep: string | undefined
+  const clean = (text: string) => (UNSTORABLE.test(text) ? text.replace(UNSTORABLE_ALL, "\ufffd") : text)
+  const walk = (value: unknown, depth: number, path: string): unknown => {
+    if (tooDeep !== undefined) return value
+    if (typeof value === "string") return clean(value)
+    if (typeof value !== "object" || value === null) return value
+    if (depth >= MAX_JSON_DEPTH) {
+      tooDeep = path === "" ? "request body" : path
+      return value
+    }
+    if (Array.isArray(value)) return value.map((item, i) => walk(item, depth + 1, `${path}[${i}]`))
+    const out: Record<string, unknown> = {}
+    for (const [key, item] of Object.entries(value)) out[clean(key)] = walk(item, depth + 1, path === "" ? key : `${path}.${key}`)
+    return out
+  }
+  const result = walk(body, 0, "")
+  return tooDeep === undefined
+    ? Effect.succeed(result)
+    : Effect.fail(BadRequest.because(`${tooDeep}: nested deeper than ${MAX_JSON_DEPTH} levels`))
+}
 
 const describePath = (path: ReadonlyArray<PropertyKey>) =>
   path.map((key, i) => (typeof key === "number" ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`)).join("")

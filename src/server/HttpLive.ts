@@ -12,6 +12,7 @@ import { SessionsLive } from "../sessions/Http.ts"
 import { TimelineLive } from "../timeline/Http.ts"
 import { UiLive } from "../ui/UiLive.ts"
 import { AuthenticationLive } from "../http/Authentication.ts"
+import { jsonDefects } from "../http/Defects.ts"
 import { PushlineApi } from "../api/PushlineApi.ts"
 
 export const ApiLive = HttpApiBuilder.api(PushlineApi).pipe(
@@ -32,7 +33,7 @@ const NotFoundLive = HttpApiBuilder.Router.use((router) =>
 /** The HTTP server on PORT, with the API, its OpenAPI document at /docs and the timeline page at /ui. */
 export const HttpLive = Layer.unwrapEffect(
   Effect.map(RelayConfig, (config) =>
-    HttpApiBuilder.serve().pipe(
+    HttpApiBuilder.serve(jsonDefects).pipe(
       Layer.provide(NotFoundLive),
       Layer.provide(UiLive),
       Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),

@@ -1,0 +1,70 @@
+import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { SqlClient } from "@effect/sql"
+import { describe, expect, it, layer } from "@effect/vitest"
+import { Effect, Logger } from "effect"
+import { tenantOf } from "../../src/http/Authentication.ts"
+import { jsonDefects } from "../../src/http/Defects.ts"
+import { MAX_JSON_DEPTH } from "../../src/http/RequestBody.ts"
+import { uniqueTenant } from "../support/database.ts"
+import { request, RelayUrl, testServerLayer } from "../support/server.ts"
+
+const event = (id: string, text: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  type: "message.part.updated",
+  properties: { sessionID: "ses_hostile", part: { type: "text", messageID: "msg_h", text }, ...extra }
+})
+
+layer(testServerLayer(), { excludeTestServices: true })("bodies PostgreSQL's jsonb cannot take", (it) => {
+  it.effect("U+0000 and lone surrogates, in values and keys, are stored as U+FFFD: 202, the event kept", () =>
+    Effect.gen(function*() {
+      const base = yield* RelayUrl
+      const secret = `secret-${uniqueTenant("hostile")}`
+      const body = JSON.stringify({
+        events: [
+          event("evt_hostile_nul", "before\u0000after"),
+          event("evt_hostile_lone", "high \ud800 low \udc00 pair \ud83d\ude00", { "key\u0000\udfff": "x" })
+        ]
+      })
+      const response = yield* request(base, "POST", "/v1/opencode/events", body, { authorization: `Bearer ${secret}` })
+      expect(response).toMatchObject({ status: 202, body: { accepted: 2 } })
+      const sql = yield* SqlClient.SqlClient
+      const rows = yield* sql<{ event_id: string; payload: any }>`
+        select event_id, payload from events where tenant = ${tenantOf(secret)} order by position`
+      expect(rows.map((row) => [row.event_id, row.payload.properties.part.text])).toEqual([
+        ["evt_hostile_nul", "before\ufffdafter"],
+        ["evt_hostile_lone", "high \ufffd low \ufffd pair \ud83d\ude00"]
+      ])
+      expect(Object.keys(rows[1]!.payload.properties)).toContain("key\ufffd\ufffd")
+    }))
+
+  it.effect(`JSON nested deeper than ${MAX_JSON_DEPTH} levels is a 400 naming where, and stores nothing`, () =>
+    Effect.gen(function*() {
+      const base = yield* RelayUrl
+      const secret = `secret-${uniqueTenant("deep")}`
+      const deep = `${"[".repeat(5000)}${"]".repeat(5000)}`
+      const body = `{"events":[{"id":"evt_deep","type":"message.part.updated","properties":{"sessionID":"ses_deep","part":${deep}}}]}`
+      const response = yield* request(base, "POST", "/v1/opencode/events", body, { authorization: `Bearer ${secret}` })
+      expect(response.status).toBe(400)
+      expect(response.body.ok).toBe(false)
+      expect(response.body.error).toMatch(new RegExp(`^events\\[0\\]\\.properties\\.part(\\[0\\])+: nested deeper than ${MAX_JSON_DEPTH} levels$`))
+      const sql = yield* SqlClient.SqlClient
+      expect(yield* sql`select 1 from events where tenant = ${tenantOf(secret)}`).toEqual([])
+    }))
+})
+
+describe("a defect in a handler", () => {
+  it.effect("is a JSON 500 and a log line naming the route", () =>
+    Effect.gen(function*() {
+      const logged: Array<string> = []
+      const app = jsonDefects(Effect.die(new Error("a bug")))
+      const response = yield* app.pipe(
+        Effect.provideService(HttpServerRequest.HttpServerRequest, HttpServerRequest.fromWeb(new Request("http://relay/v1/boom", { method: "POST" }))),
+        Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => logged.push(String(Array.isArray(message) ? message[0] : message)))))
+      )
+      expect(response.status).toBe(500)
+      const web = HttpServerResponse.toWeb(response)
+      expect(web.headers.get("content-type")).toBe("application/json")
+      expect(yield* Effect.promise(() => web.json())).toEqual({ ok: false, error: "internal error: the relay logged it" })
+      expect(logged).toEqual(["internal error (a bug) answering POST /v1/boom"])
+    }))
+})
