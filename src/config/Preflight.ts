@@ -1,3 +1,9 @@
+/**
+ * What `pushline serve` checks before it starts anything (the embedded database, the
+ * APNs connections, the HTTP listener): every setting decodes, the data dir is usable,
+ * the port is free, DATABASE_URL answers. Each problem names its variable and says what
+ * to do, as one line, instead of a stack trace from wherever it would otherwise surface.
+ */
 import { Effect, Option, Redacted } from "effect"
 import * as fs from "node:fs"
 import * as net from "node:net"
@@ -5,16 +11,9 @@ import * as os from "node:os"
 import * as path from "node:path"
 import pg from "pg"
 import { loadApnsSettings } from "../apns/ApnsConfig.ts"
+import { describeError } from "../errors/describeError.ts"
 import { ConfigurationProblem, configurationProblem as problem, fromConfigError } from "./ConfigurationProblem.ts"
 import { relaySettingsConfig, type RelaySettings } from "./RelayConfig.ts"
-
-/**
- * What `pushline serve` checks before it starts anything (the embedded database, the
- * APNs connections, the HTTP listener): every setting decodes, the data dir is usable,
- * the port is free, DATABASE_URL answers. Each problem names its variable and says what
- * to do, as one line, instead of a stack trace from wherever it would otherwise surface.
- */
-const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error))
 
 /**
  * As root, embedded PostgreSQL runs as the `postgres` user, which must be able to pass
@@ -36,7 +35,7 @@ export const checkDataDir = (dataDir: string, isRoot = os.userInfo().uid === 0) 
       fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK)
       return dir
     },
-    catch: (error) => problem("PUSHLINE_DATA_DIR", `cannot use ${path.resolve(dataDir)} for the embedded PostgreSQL: ${errorText(error)}`)
+    catch: (error) => problem("PUSHLINE_DATA_DIR", `cannot use ${path.resolve(dataDir)} for the embedded PostgreSQL: ${describeError(error)}`)
   }).pipe(
     Effect.flatMap((dir) => {
       const blocked = isRoot ? unreachableForPostgres(dir) : undefined
@@ -84,7 +83,7 @@ export const checkDatabaseReachable = (url: Redacted.Redacted) =>
           return "the given URL"
         }
       })()
-      return problem("DATABASE_URL", `cannot connect to ${target}: ${errorText(error)}`)
+      return problem("DATABASE_URL", `cannot connect to ${target}: ${describeError(error)}`)
     }
   })
 

@@ -1,6 +1,7 @@
 import { PgClient } from "@effect/sql-pg"
 import { Context, Duration, Effect, Layer, Metric, PubSub, Redacted, Runtime, Schedule, Stream } from "effect"
 import pg from "pg"
+import { describeError } from "../errors/describeError.ts"
 
 /**
  * PostgreSQL NOTIFY wake-ups that survive the database going away: one LISTEN
@@ -94,7 +95,7 @@ export class Notifications extends Context.Tag("pushline/Notifications")<Notific
           Effect.gen(function*() {
             const client = yield* connect.pipe(
               Effect.tapError((cause) =>
-                Effect.logWarning(`LISTEN: cannot connect (${cause instanceof Error ? cause.message : String(cause)}); retrying with backoff`)
+                Effect.logWarning(`LISTEN: cannot connect (${describeError(cause)}); retrying with backoff`)
               ),
               Effect.retry(BACKOFF)
             )

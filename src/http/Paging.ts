@@ -40,3 +40,13 @@ export const decodeCursor = (cursor: string | undefined, length: number) =>
     if (key !== undefined) return key
     return yield* Effect.fail(BadRequest.because("cursor: not a cursor this relay gave (pass nextCursor as it is)"))
   })
+
+/**
+ * A page of `limit` out of the keys read (one more than `limit` was asked for, to know
+ * whether a next page exists): the keys on the page, and the cursor after them.
+ */
+export const pageOf = <K extends ReadonlyArray<string>>(read: ReadonlyArray<K>, limit: number) => {
+  const keys = read.slice(0, limit)
+  const last = keys.at(-1)
+  return { keys, nextCursor: read.length > limit && last !== undefined ? encodeCursor(last) : null }
+}

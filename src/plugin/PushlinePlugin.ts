@@ -19,6 +19,7 @@ import { DEFAULT_FORWARDER, forward } from "../bridge/Forwarder.ts"
 import { type ForwardedFrame, isForwarded, type OpenCodePayload } from "../bridge/Frames.ts"
 import { redact } from "../bridge/Redaction.ts"
 import { DEFAULT_LIMITS, Spool } from "../bridge/Spool.ts"
+import { envVar } from "../config/Environment.ts"
 import { serverIdFor } from "../pairing/ServerId.ts"
 import { lockSpool } from "./lockSpool.ts"
 
@@ -31,11 +32,9 @@ export interface PluginOptions {
   readonly maxSpoolEvents?: number
 }
 
-const set = (value: string | undefined) => (value === undefined || value === "" ? undefined : value)
-
 const settingsFrom = (options: PluginOptions, env: NodeJS.ProcessEnv) => {
-  const dataDir = options.dataDir ?? set(env.PUSHLINE_DATA_DIR) ?? path.join(os.homedir(), ".pushline")
-  let secret = options.secret ?? set(env.PUSHLINE_SECRET)
+  const dataDir = options.dataDir ?? envVar("PUSHLINE_DATA_DIR", env) ?? path.join(os.homedir(), ".pushline")
+  let secret = options.secret ?? envVar("PUSHLINE_SECRET", env)
   if (secret === undefined) {
     try {
       secret = fs.readFileSync(path.join(dataDir, "secret"), "utf8").trim()
@@ -43,14 +42,14 @@ const settingsFrom = (options: PluginOptions, env: NodeJS.ProcessEnv) => {
       // none
     }
   }
-  const relayURL = options.relayURL ?? set(env.PUSHLINE_RELAY_URL)
+  const relayURL = options.relayURL ?? envVar("PUSHLINE_RELAY_URL", env)
   return {
     relayURL,
     secret,
     dataDir,
-    serverID: options.serverID ?? set(env.PUSHLINE_SERVER_ID) ?? (relayURL !== undefined && secret !== undefined ? serverIdFor(relayURL, secret) : undefined),
+    serverID: options.serverID ?? envVar("PUSHLINE_SERVER_ID", env) ?? (relayURL !== undefined && secret !== undefined ? serverIdFor(relayURL, secret) : undefined),
     redact: options.redact === true || env.PUSHLINE_REDACT === "1" || env.PUSHLINE_REDACT === "true",
-    maxEvents: Number(options.maxSpoolEvents ?? set(env.PUSHLINE_MAX_SPOOL_EVENTS) ?? DEFAULT_LIMITS.maxEvents)
+    maxEvents: Number(options.maxSpoolEvents ?? envVar("PUSHLINE_MAX_SPOOL_EVENTS", env) ?? DEFAULT_LIMITS.maxEvents)
   }
 }
 

@@ -1,5 +1,5 @@
 import { PgClient } from "@effect/sql-pg"
-import { Cause, Chunk, Clock, Duration, Effect, Layer, Metric, Option, Queue, Random, Ref, Schedule, Stream } from "effect"
+import { Cause, Chunk, Clock, Duration, Effect, Layer, Metric, Option, Queue, Random, Schedule, Stream } from "effect"
 import type { AttemptAnswer } from "../../domain/PushDecision.ts"
 import { TokenEnvironmentCorrected, TokenInvalidated } from "../../domain/PushlineEvent.ts"
 import type { Intent } from "../../projections/PushPlanner.ts"
@@ -68,16 +68,21 @@ export const SenderLive = Layer.scopedDiscard(
     const { settings } = yield* PushPlanner
     const { drainTimeoutMs } = yield* RelayConfig
 
-    const draining = yield* Ref.make(false)
+    let draining = false
     /** Claims taken and not yet recorded, by session: what a drain waits for. */
-    const inHand = yield* Ref.make(new Map<string, ClaimedSession>())
-    const keyOf = (claim: { readonly tenant: string; readonly sessionId: string }) => `${claim.tenant}\u0000${claim.sessionId}`
+    const inHand = new Map<string, ClaimedSession>()
+    const keyOf = (claim: ClaimedSession) => `${claim.tenant}\u0000${claim.sessionId}`
+    const hold = (claims: ReadonlyArray<ClaimedSession>) =>
+      Effect.suspend(() => {
+        for (const claim of claims) inHand.set(keyOf(claim), claim)
+        return Metric.set(sessionsInHand, inHand.size)
+      })
+    /** Recorded (or given up on): no longer in hand, unless a newer claim of the session is. */
     const settle = (claims: ReadonlyArray<ClaimedSession>) =>
-      Ref.updateAndGet(inHand, (map) => {
-        const next = new Map(map)
-        for (const claim of claims) if (next.get(keyOf(claim))?.leasedUntil === claim.leasedUntil) next.delete(keyOf(claim))
-        return next
-      }).pipe(Effect.flatMap((map) => Metric.set(sessionsInHand, map.size)))
+      Effect.suspend(() => {
+        for (const claim of claims) if (inHand.get(keyOf(claim))?.leasedUntil === claim.leasedUntil) inHand.delete(keyOf(claim))
+        return Metric.set(sessionsInHand, inHand.size)
+      })
 
     /** One claimed session through the pure sender step: plan, send one push at a time, settle. */
     const step = (claim: ClaimedSession, now: number) =>
@@ -168,14 +173,9 @@ export const SenderLive = Layer.scopedDiscard(
     /** Every session due now, page by page; a short page took them all. */
     const claimPages = Stream.paginateEffect(undefined, () =>
       Effect.gen(function*() {
-        if (yield* Ref.get(draining)) return [[] as Array<ClaimedSession>, Option.none()] as const
+        if (draining) return [[] as Array<ClaimedSession>, Option.none()] as const
         const claims = yield* claimDueSessions(CLAIM_LIMIT, LEASE_SECONDS)
-        const held = yield* Ref.updateAndGet(inHand, (map) => {
-          const next = new Map(map)
-          for (const claim of claims) next.set(keyOf(claim), claim)
-          return next
-        })
-        yield* Metric.set(sessionsInHand, held.size)
+        yield* hold(claims)
         return [claims, claims.length === CLAIM_LIMIT ? Option.some(undefined) : Option.none()] as const
       })
     )
@@ -223,16 +223,16 @@ export const SenderLive = Layer.scopedDiscard(
     // Added last, so it runs first when the scope closes: before the fibers above stop.
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
-        yield* Ref.set(draining, true)
+        draining = true
         const started = yield* Clock.currentTimeMillis
-        const inHandAtStart = (yield* Ref.get(inHand)).size
+        const inHandAtStart = inHand.size
         // Finalizers are uninterruptible: the wait must be made interruptible for its timeout to end it.
-        yield* Ref.get(inHand).pipe(
-          Effect.repeat({ schedule: Schedule.spaced(Duration.millis(10)), until: (map) => map.size === 0 }),
+        yield* Effect.sync(() => inHand.size).pipe(
+          Effect.repeat({ schedule: Schedule.spaced(Duration.millis(10)), until: (size) => size === 0 }),
           Effect.interruptible,
           Effect.timeoutOption(Duration.millis(drainTimeoutMs))
         )
-        const left = [...(yield* Ref.get(inHand)).values()]
+        const left = [...inHand.values()]
         if (left.length > 0) {
           yield* releaseClaims(left).pipe(
             Effect.catchAll((error) => Effect.logWarning(`sender: could not release ${left.length} claims; their leases expire`, error.message))

@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { contentStateOf } from "../../projections/PushPlanner.ts"
 import { NotFound } from "../http/ApiErrors.ts"
 import { Tenant } from "../http/Authentication.ts"
-import { decodeCursor, encodeCursor, parseLimit } from "../http/Paging.ts"
+import { decodeCursor, pageOf, parseLimit } from "../http/Paging.ts"
 import { orUnavailable } from "../http/Persistence.ts"
 import { PushlineApi } from "../api/PushlineApi.ts"
 import { LastDelivery, SessionList, SessionResponse, SessionView } from "./Api.ts"
@@ -39,13 +39,12 @@ export const SessionsLive = HttpApiBuilder.group(PushlineApi, "sessions", (handl
         const before = yield* decodeCursor(urlParams.cursor, 2)
         // One more than asked: whether there is a next page.
         const found = yield* orUnavailable(findSessions(yield* Tenant, null, limit + 1, before === null ? null : [before[0]!, before[1]!]))
-        const read = found.read.slice(0, limit)
-        const shown = new Set(read.map(([, id]) => id))
-        const last = read.at(-1)
+        const page = pageOf(found.read, limit)
+        const shown = new Set(page.keys.map(([, id]) => id))
         return new SessionList({
           ok: true,
           sessions: found.sessions.filter((row) => shown.has(row.session_id)).map(toView),
-          nextCursor: found.read.length > limit && last !== undefined ? encodeCursor(last) : null
+          nextCursor: page.nextCursor
         })
       }))
     .handle("getSession", ({ path }) =>

@@ -92,7 +92,7 @@ layer(pipelineLayer(recordingSettings), { excludeTestServices: true, timeout: 18
       const busy = yield* pushline(url, "rebuild")
       expect(busy.code).toBe(2)
       expect(busy.stderr).toContain("pushline: a relay is running on this database (it holds the projector lock): stop it first, or pass --wait")
-    }), 240_000) // a dozen CLI processes, each starting tsx: slow on a loaded machine
+    }), 240_000) // a dozen CLI processes: slow on a loaded machine
 
   it.effect("rebuild folds a copied log from position 0 and reaches the same session state", () =>
     Effect.gen(function*() {

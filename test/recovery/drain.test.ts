@@ -6,7 +6,7 @@ import pg from "pg"
 import { relayEnvFor, startSimulator } from "../apns/support/simulator.ts"
 import { createFreshDatabase } from "../support/database.ts"
 import { waitUntil } from "../support/eventually.ts"
-import { startRelayProcess } from "../support/relay.ts"
+import { postStatus, startRelayProcess } from "../support/relay.ts"
 
 /**
  * SIGTERM in the middle of a burst, then a restart: the relay drains (stops claiming,
@@ -29,16 +29,6 @@ const turnOf = (s: number) => {
   ]
 }
 
-const post = async (url: string, pathName: string, body: unknown, headers: Record<string, string> = {}) => {
-  const response = await fetch(`${url}${pathName}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(5000)
-  })
-  return response.status
-}
-
 describe("drain on SIGTERM", () => {
   it("finishes and records the pushes in flight; after a restart none is sent twice", async () => {
     const databaseUrl = await createFreshDatabase("drain")
@@ -56,12 +46,12 @@ describe("drain on SIGTERM", () => {
       }
     })
     try {
-      expect(await post(relay.url, "/v1/device/register", { secret, deviceToken, apnsEnv: "sandbox", events: ["complete"] })).toBe(200)
+      expect(await postStatus(relay.url, "/v1/device/register", { secret, deviceToken, apnsEnv: "sandbox", events: ["complete"] })).toBe(200)
       for (let s = 0; s < SESSIONS; s++) {
-        expect(await post(relay.url, "/v1/activity/register", { secret, sessionID: sessionId(s), activityToken: activityToken(s), apnsEnv: "sandbox" })).toBe(200)
+        expect(await postStatus(relay.url, "/v1/activity/register", { secret, sessionID: sessionId(s), activityToken: activityToken(s), apnsEnv: "sandbox" })).toBe(200)
       }
       const events = Array.from({ length: SESSIONS }, (_, s) => turnOf(s)).flat()
-      expect(await post(relay.url, "/v1/opencode/events", { events }, { authorization: `Bearer ${secret}` })).toBe(202)
+      expect(await postStatus(relay.url, "/v1/opencode/events", { events }, { authorization: `Bearer ${secret}` })).toBe(202)
 
       // The first answers are in, others are on their way: stop the relay now.
       await waitUntil(() => expect(fixture.simulator.pushes.length).toBeGreaterThanOrEqual(2), 20_000)

@@ -4,7 +4,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { startCluster } from "../../src/db/EmbeddedPostgres.ts"
 import { waitUntil } from "../support/eventually.ts"
-import { startRelayProcess } from "../support/relay.ts"
+import { postStatus, startRelayProcess } from "../support/relay.ts"
 
 /**
  * PostgreSQL restarts under a running relay: the LISTEN connection comes back by
@@ -20,12 +20,7 @@ const metric = async (url: string, line: string): Promise<number> => {
 }
 
 const post = (url: string, events: ReadonlyArray<unknown>) =>
-  fetch(`${url}/v1/opencode/events`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
-    body: JSON.stringify({ events }),
-    signal: AbortSignal.timeout(5000)
-  }).then((response) => response.status, () => 0)
+  postStatus(url, "/v1/opencode/events", { events }, { authorization: `Bearer ${secret}` }).catch(() => 0)
 
 const status = (n: number, type: "busy" | "idle") => ({ id: `evt_${String(n).padStart(12, "0")}listen`, type: "session.status", properties: { sessionID: "ses_listen", status: { type } } })
 

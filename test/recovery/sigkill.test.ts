@@ -11,7 +11,7 @@ import { toLoggedEvent, type EventRow } from "../../src/eventstore/readAfter.ts"
 import type { Fault } from "../../src/apns/simulator/ApnsSimulator.ts"
 import { relayEnvFor, startSimulator } from "../apns/support/simulator.ts"
 import { createFreshDatabase } from "../support/database.ts"
-import { startRelayProcess } from "../support/relay.ts"
+import { postStatus, startRelayProcess } from "../support/relay.ts"
 
 const SESSIONS = 12
 const STEPS = 8
@@ -32,16 +32,6 @@ const turnOf = (s: number, t0: number) => {
   return events
 }
 
-const post = async (url: string, pathName: string, body: unknown, headers: Record<string, string> = {}) => {
-  const response = await fetch(`${url}${pathName}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(3000)
-  })
-  return response.status
-}
-
 const runScenario = async (faults: ReadonlyArray<Fault> | null) => {
   const databaseUrl = await createFreshDatabase("recovery")
   const fixture = await startSimulator()
@@ -60,7 +50,7 @@ const runScenario = async (faults: ReadonlyArray<Fault> | null) => {
   try {
     // Registrations first, retried like any client would.
     for (let s = 0; s < SESSIONS; s++) {
-      expect(await post(relay.url, "/v1/activity/register", { secret, sessionID: sessionId(s), activityToken: activityToken(s), apnsEnv: "sandbox" })).toBe(200)
+      expect(await postStatus(relay.url, "/v1/activity/register", { secret, sessionID: sessionId(s), activityToken: activityToken(s), apnsEnv: "sandbox" })).toBe(200)
     }
     const t0 = Date.now()
     const pending = Array.from({ length: SESSIONS }, (_, s) => turnOf(s, t0 + s))
@@ -82,7 +72,7 @@ const runScenario = async (faults: ReadonlyArray<Fault> | null) => {
     await Promise.all(chunks.map(async (sessionChunks) => {
       for (const chunk of sessionChunks) {
         while (true) {
-          const status = await post(relay.url, "/v1/opencode/events", { events: chunk }, { authorization: `Bearer ${secret}` }).catch(() => 0)
+          const status = await postStatus(relay.url, "/v1/opencode/events", { events: chunk }, { authorization: `Bearer ${secret}` }).catch(() => 0)
           if (status === 202) {
             chunk.forEach((e) => acknowledged.add(String(e.id)))
             break

@@ -93,3 +93,14 @@ export const startRelayProcess = async (options: RelayProcessOptions): Promise<R
     stop: () => kill("SIGTERM")
   }
 }
+
+/** POSTs JSON to a relay process and gives the status (a test decides what a network error means). */
+export const postStatus = async (url: string, pathName: string, body: unknown, headers: Record<string, string> = {}) => {
+  const response = await fetch(`${url}${pathName}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(5000)
+  })
+  return response.status
+}

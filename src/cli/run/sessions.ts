@@ -6,7 +6,7 @@ import type { SessionsOptions } from "../SessionsCommand.ts"
 import { Clock, Console, Effect, Option } from "effect"
 import { contentStateOf } from "../../../projections/PushPlanner.ts"
 import { findSessionsOfAllTenants } from "../../sessions/Repo.ts"
-import { encodeCursor, readCursor } from "../../http/Paging.ts"
+import { pageOf, readCursor } from "../../http/Paging.ts"
 import { OperatorLive, SessionNotFound, tenantPrefix } from "../OperatorDatabase.ts"
 import { ago, bold, dim, green, red, status, table } from "../Terminal.ts"
 
@@ -18,10 +18,8 @@ export const run = (options: SessionsOptions) =>
     if (before === undefined) return yield* Effect.fail(new SessionNotFound({ message: "--cursor: not a cursor this command printed" }))
     // One more than asked: whether there is a next page.
     const found = yield* findSessionsOfAllTenants(Option.getOrNull(options.tenant), options.limit + 1, before === null ? null : [before[0]!, before[1]!, before[2]!])
-    const read = found.read.slice(0, options.limit)
-    const shown = new Set(read.map(([, tenant, id]) => `${tenant}\u0000${id}`))
-    const last = read.at(-1)
-    const nextCursor = found.read.length > options.limit && last !== undefined ? encodeCursor(last) : null
+    const { keys, nextCursor } = pageOf(found.read, options.limit)
+    const shown = new Set(keys.map(([, tenant, id]) => `${tenant}\u0000${id}`))
     const now = yield* Clock.currentTimeMillis
     const sessions = found.sessions.filter((row) => shown.has(`${row.tenant}\u0000${row.session_id}`)).map((row) => ({
       tenant: tenantPrefix(row.tenant),
