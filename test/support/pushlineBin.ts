@@ -1,3 +1,4 @@
+import * as fs from "node:fs"
 import * as path from "node:path"
 
 /**
@@ -6,7 +7,9 @@ import * as path from "node:path"
  * compiled dist/ that the global setup keeps current.
  */
 export const root = path.resolve(import.meta.dirname, "../..")
-export const pushlineBin = path.join(root, "bin/pushline.mjs")
+const manifest = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { bin: Record<string, string> }
+/** The file package.json's `bin` names, which is what `npx pushline` runs. */
+export const pushlineBin = path.join(root, manifest.bin["pushline"] ?? "package.json has no pushline bin")
 
 /** The environment to spawn the bin in: the tests' own Node first on PATH. */
 export const binEnv = (env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv => ({
