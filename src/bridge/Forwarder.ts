@@ -6,7 +6,10 @@ import { Spool } from "./Spool.ts"
  * Moves spooled items to the relay in batches (at most `maxBatch`, lingering
  * `linger` for more), oldest first, and removes them only once the relay
  * answered 202: at-least-once, and the relay's idempotency by event id turns
- * repeats into duplicates. Failures back off exponentially with jitter.
+ * repeats into duplicates. Failures worth retrying (network, 408, 429, 5xx)
+ * back off exponentially with jitter; no other 4xx is ever retried: an invalid
+ * item is dropped (logged) and the rest goes on, and a refused secret or a wrong
+ * URL stops forwarding with the spool kept until the bridge is restarted.
  */
 export interface ForwarderSettings {
   readonly relay: RelayTarget
@@ -38,7 +41,7 @@ export const forward = (settings: ForwarderSettings) =>
     // After a 413 the batch is halved until one goes through.
     let limit = settings.maxBatch
 
-    const failed = (message: string, loud: boolean) =>
+    const failed = (message: string) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         if (failures === 0) failingSince = now
@@ -47,7 +50,7 @@ export const forward = (settings: ForwarderSettings) =>
           lastReported = now
           const pending = yield* spool.size
           const text = `relay ${settings.relay.url}: ${message} (${pending} events waiting in the spool, failing for ${Math.round((now - failingSince) / 1000)} s); retrying`
-          yield* loud ? Effect.logError(text) : Effect.logWarning(text)
+          yield* Effect.logWarning(text)
         }
         yield* Effect.sleep(backoffDelay(failures - 1, settings.backoffBase, settings.backoffMax, yield* Random.next))
       })
@@ -63,8 +66,15 @@ export const forward = (settings: ForwarderSettings) =>
             failures = 0
             limit = settings.maxBatch
           }),
-        Unavailable: ({ reason }) => failed(reason, false),
-        Unauthorized: ({ reason }) => failed(`the relay refuses the secret (${reason}); check --secret`, true),
+        Unavailable: ({ reason }) => failed(reason),
+        Refused: ({ fix, reason }) =>
+          Effect.gen(function*() {
+            const pending = yield* spool.size
+            yield* Effect.logError(
+              `relay ${settings.relay.url} refused the events (${reason}): ${fix} and restart; forwarding stopped, ${pending} events kept in the spool`
+            )
+            return yield* Effect.never
+          }),
         TooLarge: ({ reason }) =>
           batch.length > 1
             ? Effect.sync(() => void (limit = Math.max(1, Math.floor(batch.length / 2))))

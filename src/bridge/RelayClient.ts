@@ -8,13 +8,19 @@ import { describeError } from "../errors/describeError.ts"
 export type PostResult = Data.TaggedEnum<{
   /** Committed by the relay (202). */
   Accepted: { readonly accepted: number; readonly duplicates: number }
-  /** Worth trying again later: network error, timeout, 429, 5xx, 503. */
+  /** Worth trying again later: network error, timeout, 408, 429, 5xx. */
   Unavailable: { readonly reason: string }
-  /** The secret is wrong (401): nothing will be accepted until it is fixed. */
-  Unauthorized: { readonly reason: string }
+  /**
+   * The secret is refused (401, 403) or the URL is not a relay's events route (404, 405):
+   * no retry can succeed until the bridge is restarted with a fixed `--secret` or `--relay`.
+   */
+  Refused: { readonly reason: string; readonly fix: string }
   /** The body is too large (413): send fewer at once. */
   TooLarge: { readonly reason: string }
-  /** The relay refused the batch as invalid (400); `index` names the item when it says which. */
+  /**
+   * The relay refused the batch as invalid (400, or any other 4xx): sending it again
+   * cannot help. `index` names the item when the answer says which.
+   */
   Invalid: { readonly reason: string; readonly index: number | undefined }
 }>
 export const PostResult = Data.taggedEnum<PostResult>()
@@ -52,9 +58,11 @@ export const postBatch = (target: RelayTarget, lines: ReadonlyArray<string>): Ef
     if (response.status === 202 || (response.ok && parsed?.ok === true)) {
       return PostResult.Accepted({ accepted: Number(parsed?.accepted ?? lines.length), duplicates: Number(parsed?.duplicates ?? 0) })
     }
-    if (response.status === 401 || response.status === 403) return PostResult.Unauthorized({ reason })
-    if (response.status === 413) return PostResult.TooLarge({ reason })
-    if (response.status === 400) {
+    const status = response.status
+    if (status === 401 || status === 403) return PostResult.Refused({ reason, fix: "check the secret (--secret)" })
+    if (status === 404 || status === 405) return PostResult.Refused({ reason, fix: "check the relay URL (--relay)" })
+    if (status === 413) return PostResult.TooLarge({ reason })
+    if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
       const match = /events\[(\d+)\]/.exec(reason)
       return PostResult.Invalid({ reason, index: match === null ? undefined : Number(match[1]) })
     }
