@@ -30,6 +30,9 @@ const MAX_ID_SKEW_MS = 24 * 60 * 60 * 1000
  */
 export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000
 
+/** The latest time JavaScript can represent (a Date's limit), and so the upper bound of `seenAt`. */
+const MAX_TIME_MS = 8_640_000_000_000_000
+
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
@@ -78,8 +81,8 @@ export const parseOpenCodeBatch = (
     const properties = inner.properties ?? {}
     if (!isRecord(properties)) return Either.left(`${where}.properties: must be an object`)
     const seenAt = item.seenAt
-    if (seenAt !== undefined && (typeof seenAt !== "number" || !Number.isFinite(seenAt) || seenAt <= 0)) {
-      return Either.left(`${at}.seenAt: must be a time in epoch milliseconds`)
+    if (seenAt !== undefined && (typeof seenAt !== "number" || !Number.isInteger(seenAt) || seenAt < 1 || seenAt > MAX_TIME_MS)) {
+      return Either.left(`${at}.seenAt: must be whole epoch milliseconds from 1 to ${MAX_TIME_MS}`)
     }
     const latest = receivedAt + MAX_FUTURE_SKEW_MS
     const reference = typeof seenAt === "number" && seenAt <= latest ? seenAt : receivedAt

@@ -50,6 +50,31 @@ layer(testServerLayer(), { excludeTestServices: true })("bodies PostgreSQL's jso
       const sql = yield* SqlClient.SqlClient
       expect(yield* sql`select 1 from events where tenant = ${tenantOf(secret)}`).toEqual([])
     }))
+
+  it.effect("seenAt outside whole epoch milliseconds is a 400 naming it; far ahead is clamped, not refused", () =>
+    Effect.gen(function*() {
+      const base = yield* RelayUrl
+      const secret = `secret-${uniqueTenant("seenat")}`
+      const auth = { authorization: `Bearer ${secret}` }
+      const post = (seenAt: unknown) =>
+        request(base, "POST", "/v1/opencode/events", JSON.stringify({ events: [{ ...event("evt_seen_ok", "fine"), seenAt: 1_700_000_000_000 }, { ...event("evt_seen", "x"), seenAt }] }), auth)
+      for (const bad of [1_700_000_000_000.5, 0, -5, "1700000000000", 8.64e15 + 1, 1e300, true]) {
+        const response = yield* post(bad)
+        expect([bad, response.status, response.body.error]).toEqual([
+          bad,
+          400,
+          "events[1].seenAt: must be whole epoch milliseconds from 1 to 8640000000000000"
+        ])
+      }
+      const sql = yield* SqlClient.SqlClient
+      expect(yield* sql`select 1 from events where tenant = ${tenantOf(secret)}`).toEqual([])
+      const ahead = yield* post(8.64e15)
+      expect(ahead).toMatchObject({ status: 202, body: { accepted: 2 } })
+      const [row] = yield* sql<{ source_time: string; meta: any }>`
+        select (extract(epoch from source_time) * 1000)::text as source_time, meta from events where tenant = ${tenantOf(secret)} and event_id = 'evt_seen'`
+      expect(row!.meta.clampedSeenAt).toBe(8.64e15)
+      expect(Math.abs(Number(row!.source_time) - Date.now())).toBeLessThan(60_000)
+    }))
 })
 
 describe("a defect in a handler", () => {

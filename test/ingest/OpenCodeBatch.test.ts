@@ -63,7 +63,7 @@ describe("parseOpenCodeBatch", () => {
       ["text", "events[1]: must be an object"],
       [{ payload: 3 }, "events[1].payload: must be an object"],
       [{ id: "e", type: "session.idle", properties: [] }, "events[1].properties: must be an object"],
-      [{ id: "e", type: "session.idle", seenAt: "yesterday" }, "events[1].seenAt: must be a time in epoch milliseconds"]
+      [{ id: "e", type: "session.idle", seenAt: "yesterday" }, "events[1].seenAt: must be whole epoch milliseconds from 1 to 8640000000000000"]
     ]
     for (const [bad, message] of cases) {
       const result = parseOpenCodeBatch({ events: [{ id: "ok", type: "session.idle" }, bad] }, "t", now)
