@@ -39,11 +39,13 @@ export const PlannerMemory = Schema.Struct({
   /** Planning runs that failed in a row (a poison session is given up after a few). */
   stepFailures: Schema.Number,
   /** Alerts to retry, by target (`alert:<seq>:<device token>`); stored before retries were: none. */
-  pendingAlerts: Schema.optionalWith(Schema.Record({ key: Schema.String, value: PendingAlert }), { default: () => ({}) })
+  pendingAlerts: Schema.optionalWith(Schema.Record({ key: Schema.String, value: PendingAlert }), { default: () => ({}) }),
+  /** The turn whose `end` waits out its settle window, and until when; stored before it was: none. */
+  endSettle: Schema.optionalWith(Schema.NullOr(Schema.Struct({ turn: Schema.Number, until: Schema.Number })), { default: () => null })
 })
 export type PlannerMemory = typeof PlannerMemory.Type
 
-export const initialMemory = (): PlannerMemory => ({ version: STATE_VERSION, targets: {}, started: {}, alertsDone: 0, noTokenTurn: 0, stepFailures: 0, pendingAlerts: {} })
+export const initialMemory = (): PlannerMemory => ({ version: STATE_VERSION, targets: {}, started: {}, alertsDone: 0, noTokenTurn: 0, stepFailures: 0, pendingAlerts: {}, endSettle: null })
 
 const decodeMemory = decodeStored(PlannerMemory)
 /** A session the sender never handled has `{}` (the column's default): the initial memory. */

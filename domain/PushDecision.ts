@@ -6,7 +6,16 @@ import { Schema } from "effect"
  * attempt (`sender_runs.decisions`, `deliveries`), shown by the timeline,
  * and everything replay needs to re-make the same decisions.
  */
-export const DecisionKind = Schema.Literal("send", "throttled", "permission-grace", "retry-backoff", "skipped", "failed")
+/**
+ * Why a push the state calls for waits: the throttle window, the permission grace, a
+ * retry's backoff, or the end's settle window (changes OpenCode sends just after a turn
+ * ended still reach the final state; APNs ignores pushes after an `end`).
+ */
+export const HoldKind = Schema.Literal("throttled", "permission-grace", "retry-backoff", "end-settle")
+export type HoldKind = typeof HoldKind.Type
+export const isHold = Schema.is(HoldKind)
+
+export const DecisionKind = Schema.Literal("send", ...HoldKind.literals, "skipped", "failed")
 export type DecisionKind = typeof DecisionKind.Type
 
 /** Why a push that the state calls for is not sent at all. */

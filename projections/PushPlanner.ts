@@ -1,6 +1,6 @@
 import { ContentState } from "../domain/ContentState.ts"
 import type { PlannerMemory } from "../domain/PlannerMemory.ts"
-import type { DeliveryOutcome, SkipReason } from "../domain/PushDecision.ts"
+import type { DeliveryOutcome, HoldKind, SkipReason } from "../domain/PushDecision.ts"
 import type { SessionState, TenantState } from "../domain/SessionState.ts"
 import {
   buildAlertPayload,
@@ -17,11 +17,18 @@ import {
  * look again. Transitions (permission, complete, error) go at once with
  * priority 10; progress at most once per throttle window with priority 5 and
  * always a trailing push of the newest state; a permission answered within the
- * grace is never pushed; nothing older is ever sent after something newer.
+ * grace is never pushed; a Live Activity's `end` waits out a settle window;
+ * nothing older is ever sent after something newer.
  */
 export interface PlannerSettings {
   readonly throttleMs: number
   readonly permissionGraceMs: number
+  /**
+   * How long a Live Activity's `end` waits after the sender first sees the turn ended, so
+   * what OpenCode sends just after (the title, the last message) is in it: APNs ignores
+   * any push to an activity after its `end`.
+   */
+  readonly endSettleMs: number
   readonly defaultBundleId: string | null
   /** Alerts of one session replace each other on the phone (apns-collapse-id); off: each stays. */
   readonly collapseAlerts: boolean
@@ -48,9 +55,6 @@ export interface Intent {
   /** For an alert: which one (its seq in the session's queue), so a retryable failure can send it again. */
   readonly alertSeq: number | null
 }
-
-/** Why something that could be pushed is not pushed yet (shown by the timeline). */
-export type HoldKind = "throttled" | "permission-grace" | "retry-backoff"
 
 export interface Hold {
   readonly kind: HoldKind
@@ -143,6 +147,14 @@ export const planPushes = (
   }
   let next: PlannerMemory = memory
   const bundleOf = (bundleId: string | null) => bundleId ?? settings.defaultBundleId
+  // The settle window starts the first time a run sees the turn ended, and is remembered.
+  const endSettleUntil = (turn: number) => {
+    if (memory.endSettle?.turn === turn) return memory.endSettle.until
+    if (settings.endSettleMs <= 0) return now
+    const until = now + settings.endSettleMs
+    next = { ...next, endSettle: { turn, until } }
+    return until
+  }
 
   // Subagents get no activity or alerts of their own: the root shows their permissions.
   if (state.parentId !== null) return { intents, holds, skips, memory, nextDueAt }
@@ -169,6 +181,7 @@ export const planPushes = (
         if (bundle === null) skip(token, terminal ? "end" : "update", "liveactivity", "no-bundle-id")
         else if (seen !== undefined && seen.notBefore > now) hold("retry-backoff", token, seen.notBefore)
         else if (!transition && seen !== undefined && now < seen.lastSentAt + settings.throttleMs) hold("throttled", token, seen.lastSentAt + settings.throttleMs)
+        else if (terminal && endSettleUntil(state.turn) > now) hold("end-settle", token, endSettleUntil(state.turn))
         else {
           intents.push({
             token,

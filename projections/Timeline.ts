@@ -1,4 +1,4 @@
-import type { AttemptAnswer, DecisionKind, PushDecision } from "../domain/PushDecision.ts"
+import { type AttemptAnswer, type DecisionKind, isHold, type PushDecision } from "../domain/PushDecision.ts"
 import { summarizeEvent, tokenSuffix } from "./EventSummary.ts"
 
 /**
@@ -109,7 +109,7 @@ const supersessions = (runs: ReadonlyArray<RecordedRun>) => {
   const result = new Map<string, Map<number, string>>()
   runs.forEach((run, index) => {
     run.decisions.forEach((decision, i) => {
-      if (decision.decision !== "throttled" && decision.decision !== "permission-grace" && decision.decision !== "retry-backoff") return
+      if (!isHold(decision.decision)) return
       for (const later of runs.slice(index + 1)) {
         const send = later.decisions.find((d) => d.decision === "send" && covers(decision, d))
         if (send === undefined) continue

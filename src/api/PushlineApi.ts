@@ -6,7 +6,7 @@ import { RegistrationsApi } from "../registrations/Api.ts"
 import { ReplayApi } from "../replay/Api.ts"
 import { SessionsApi } from "../sessions/Api.ts"
 import { TimelineApi } from "../timeline/Api.ts"
-import { BadRequest, DatabaseUnavailable, NotFound, PayloadTooLarge, Unauthorized } from "../http/ApiErrors.ts"
+import { BadRequest, DatabaseUnavailable, NotFound, PayloadTooLarge, RequestTimeout, Unauthorized } from "../http/ApiErrors.ts"
 
 export class PushlineApi extends HttpApi.make("pushline")
   .add(HealthApi)
@@ -19,6 +19,7 @@ export class PushlineApi extends HttpApi.make("pushline")
   .addError(BadRequest)
   .addError(Unauthorized)
   .addError(NotFound)
+  .addError(RequestTimeout)
   .addError(PayloadTooLarge)
   .addError(DatabaseUnavailable)
   .annotate(OpenApi.Title, "Pushline")

@@ -16,10 +16,16 @@ export interface RelaySettings {
   readonly throttleMs: number
   /** A permission answered within this many ms is never pushed. */
   readonly permissionGraceMs: number
+  /** A Live Activity's `end` waits this many ms for what OpenCode sends just after the turn ended. */
+  readonly endSettleMs: number
   /** One alert per session on the phone (each replaces the last), instead of each kept. */
   readonly collapseAlerts: boolean
   /** On SIGTERM/SIGINT, how long in-flight pushes may take to finish and be recorded. */
   readonly drainTimeoutMs: number
+  /** The longest one database statement may take before the request fails with 503 (0: no limit). */
+  readonly statementTimeoutMs: number
+  /** The longest a request body may take to arrive before the relay answers 408. */
+  readonly bodyTimeoutMs: number
 }
 
 const positiveInt = (name: string, fallback: number) =>
@@ -48,8 +54,11 @@ export const relaySettingsConfig: Config.Config<RelaySettings> = Config.all({
   bodyLimitBytes: positiveInt("PUSHLINE_BODY_LIMIT_BYTES", 1024 * 1024),
   throttleMs: positiveInt("PUSHLINE_THROTTLE_MS", 10_000),
   permissionGraceMs: nonNegativeInt("PUSHLINE_PERMISSION_GRACE_MS", 5_000),
+  endSettleMs: nonNegativeInt("PUSHLINE_END_SETTLE_MS", 500),
   collapseAlerts: Config.boolean("PUSHLINE_COLLAPSE_ALERTS").pipe(Config.withDefault(false)),
-  drainTimeoutMs: nonNegativeInt("PUSHLINE_DRAIN_TIMEOUT_MS", 10_000)
+  drainTimeoutMs: nonNegativeInt("PUSHLINE_DRAIN_TIMEOUT_MS", 10_000),
+  statementTimeoutMs: nonNegativeInt("PUSHLINE_STATEMENT_TIMEOUT_MS", 5_000),
+  bodyTimeoutMs: positiveInt("PUSHLINE_BODY_TIMEOUT_MS", 30_000)
 })
 
 export class RelayConfig extends Context.Tag("pushline/RelayConfig")<RelayConfig, RelaySettings>() {

@@ -1,4 +1,5 @@
 import { Context, Data, Effect, Layer, Option, Runtime } from "effect"
+import type { ChildProcess } from "node:child_process"
 import * as fs from "node:fs/promises"
 import * as net from "node:net"
 import * as os from "node:os"
@@ -126,10 +127,14 @@ const clearLeftoverServer = async (pgData: string, log: (line: string) => void) 
 export interface StartOptions {
   readonly dataDir: string
   readonly log?: (line: string) => void
+  /** Where the cluster dying (and restarts failing) is reported; `log` when not given. */
+  readonly logError?: (line: string) => void
   /** Tests trade crash safety of the cluster itself for speed. */
   readonly fsync?: boolean
   /** A fixed port (default: any free one). */
   readonly port?: number
+  /** Start the postmaster again when it exits on its own (default); tests of crashes turn it off. */
+  readonly restart?: boolean
 }
 
 /** Starts (initialising on first use) the cluster; resolves once it accepts connections. */
@@ -167,6 +172,7 @@ export const startCluster = async (
     await clearLeftoverServer(pgData, log)
   }
   await server.start()
+  const supervision = supervise(server, pgData, port, options.restart !== false, log, options.logError ?? log)
   const client = server.getPgClient("postgres", "127.0.0.1")
   await client.connect()
   try {
@@ -181,8 +187,65 @@ export const startCluster = async (
   return {
     cluster,
     stop: async () => {
-      await server.stop()
+      await supervision.stop()
       await fs.rm(clusterInfoFile(dataDir), { force: true })
+    }
+  }
+}
+
+/** The postmaster the library spawned, which it keeps as a private field. */
+const postmasterOf = (server: Server) => (server as unknown as { process?: ChildProcess }).process
+
+const hasExited = (child: ChildProcess | undefined) => child === undefined || child.exitCode !== null || child.signalCode !== null
+
+/**
+ * The relay owns its cluster: a postmaster that exits without being asked to (SIGKILL, the
+ * OOM killer, a crash) is started again on the same port, after 0.5 s doubling up to 30 s
+ * while starting fails. The connection pool reconnects by itself, so the relay answers 503
+ * only while the cluster is down, and no supervisor is needed for the database.
+ */
+const supervise = (
+  server: Server,
+  pgData: string,
+  port: number,
+  enabled: boolean,
+  log: (line: string) => void,
+  logError: (line: string) => void
+) => {
+  let stopping = false
+  let restarting: Promise<void> = Promise.resolve()
+  const watch = () =>
+    postmasterOf(server)?.once("exit", (code, signal) => {
+      if (stopping || !enabled) return
+      logError(`embedded PostgreSQL exited unexpectedly (${signal ?? `exit code ${code}`}); restarting it on port ${port}`)
+      restarting = restart()
+    })
+  const restart = async () => {
+    for (let attempt = 0; !stopping; attempt++) {
+      await sleep(Math.min(30_000, 500 * 2 ** attempt))
+      if (stopping) return
+      try {
+        await clearLeftoverServer(pgData, log)
+        await server.start()
+        if (stopping) {
+          await server.stop()
+          return
+        }
+        log(`embedded PostgreSQL: restarted on 127.0.0.1:${port}`)
+        watch()
+        return
+      } catch (error) {
+        logError(`embedded PostgreSQL: restart failed (${error instanceof Error ? error.message : String(error ?? "it exited while starting")}); trying again`)
+      }
+    }
+  }
+  watch()
+  return {
+    stop: async () => {
+      stopping = true
+      await restarting
+      // The library waits for an exit event, which a postmaster already gone never sends.
+      if (!hasExited(postmasterOf(server))) await server.stop()
     }
   }
 }
@@ -210,7 +273,12 @@ export class EmbeddedPostgres extends Context.Tag("pushline/EmbeddedPostgres")<E
         Effect.flatMap(Effect.runtime<never>(), (runtime) =>
           Effect.tryPromise({
           // Logged through the caller's runtime, so its logger (and where it writes) applies.
-          try: () => startCluster({ dataDir, log: (line) => Runtime.runSync(runtime)(Effect.logInfo(line)) }),
+          try: () =>
+            startCluster({
+              dataDir,
+              log: (line) => Runtime.runSync(runtime)(Effect.logInfo(line)),
+              logError: (line) => Runtime.runSync(runtime)(Effect.logError(line))
+            }),
           catch: (cause) =>
             new EmbeddedPostgresFailed({
               message: `could not start embedded PostgreSQL in ${dataDir}: ${

@@ -28,6 +28,13 @@ export class NotFound extends Schema.TaggedError<NotFound>()("NotFound",
   static readonly because = (error: string) => new NotFound({ ok: false, error })
 }
 
+export class RequestTimeout extends Schema.TaggedError<RequestTimeout>()("RequestTimeout", 
+  errorFields,
+  HttpApiSchema.annotations({ status: 408, description: "The request body did not arrive in time (PUSHLINE_BODY_TIMEOUT_MS)" })
+) {
+  static readonly because = (error: string) => new RequestTimeout({ ok: false, error })
+}
+
 export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()("PayloadTooLarge", 
   errorFields,
   HttpApiSchema.annotations({ status: 413, description: "Request body over the limit" })

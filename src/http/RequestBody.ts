@@ -1,32 +1,42 @@
 import type { HttpServerRequest } from "@effect/platform"
-import { Effect, ParseResult, Schema, Stream } from "effect"
-import { BadRequest, PayloadTooLarge } from "./ApiErrors.ts"
+import { NodeHttpServerRequest } from "@effect/platform-node"
+import { Duration, Effect, ParseResult, Schema } from "effect"
+import type { IncomingMessage } from "node:http"
+import { BadRequest, PayloadTooLarge, RequestTimeout } from "./ApiErrors.ts"
+
+/** How much of a request body the relay reads, and for how long. */
+export interface BodyLimits {
+  readonly bodyLimitBytes: number
+  readonly bodyTimeoutMs: number
+}
+
+/**
+ * A body over the limit is still read (and thrown away) up to this many times the limit,
+ * so the client, which may still be sending, gets the 413 instead of a reset connection.
+ */
+const DRAIN_FACTOR = 8
 
 /**
  * Request bodies are read and decoded here rather than by HttpApi so that
  * every failure becomes our `{ok: false, error}` with the field named, and the
- * size limit is enforced while streaming (a huge body is never buffered).
+ * size limit is enforced while streaming (a huge body is never buffered). A body
+ * that has not fully arrived within `bodyTimeoutMs` (a slow client, or a
+ * Content-Length the body never reaches) is a 408.
  */
-export const readJson = (request: HttpServerRequest.HttpServerRequest, limitBytes: number, whenEmpty?: unknown) =>
+export const readJson = (request: HttpServerRequest.HttpServerRequest, limits: BodyLimits, whenEmpty?: unknown) =>
   Effect.gen(function*() {
+    const limitBytes = limits.bodyLimitBytes
+    const tooLarge = PayloadTooLarge.because(`request body is over the ${limitBytes}-byte limit`)
     const declared = Number(request.headers["content-length"] ?? "0")
-    if (declared > limitBytes) {
-      return yield* Effect.fail(PayloadTooLarge.because(`request body is over the ${limitBytes}-byte limit`))
-    }
-    const chunks: Array<Uint8Array> = []
-    let size = 0
-    yield* request.stream.pipe(
-      Stream.mapError(() => BadRequest.because("request body could not be read")),
-      Stream.runForEach((chunk) => {
-        size += chunk.byteLength
-        if (size > limitBytes) {
-          return Effect.fail(PayloadTooLarge.because(`request body is over the ${limitBytes}-byte limit`))
-        }
-        chunks.push(chunk)
-        return Effect.void
+    if (declared > limitBytes) return yield* Effect.fail(tooLarge)
+    const body = yield* readRaw(NodeHttpServerRequest.toIncomingMessage(request), limitBytes).pipe(
+      Effect.timeoutFail({
+        duration: Duration.millis(limits.bodyTimeoutMs),
+        onTimeout: () => RequestTimeout.because(`request body did not arrive within ${limits.bodyTimeoutMs} ms`)
       })
     )
-    const text = Buffer.concat(chunks).toString("utf8")
+    if (body === "too large") return yield* Effect.fail(tooLarge)
+    const text = Buffer.concat(body).toString("utf8")
     if (text.trim() === "" && whenEmpty !== undefined) return whenEmpty
     if (text.trim() === "") return yield* Effect.fail(BadRequest.because("request body is empty; expected a JSON object"))
     const parsed = yield* Effect.try({
@@ -35,6 +45,45 @@ export const readJson = (request: HttpServerRequest.HttpServerRequest, limitByte
         BadRequest.because(`request body is not valid JSON (${error instanceof Error ? error.message : String(error)})`)
     })
     return yield* storable(parsed)
+  })
+
+/**
+ * The body's chunks, or "too large" once it has all been read past the limit. Read from
+ * Node's request directly: a stopped read (the timeout) only stops listening, and the
+ * rest is discarded as it comes, where destroying the stream would reset the connection
+ * before the answer is written.
+ */
+const readRaw = (incoming: IncomingMessage, limitBytes: number) =>
+  Effect.async<Array<Uint8Array> | "too large", BadRequest | PayloadTooLarge>((resume) => {
+    const chunks: Array<Uint8Array> = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.byteLength
+      if (size <= limitBytes) chunks.push(chunk)
+      else if (size > limitBytes * DRAIN_FACTOR) {
+        detach()
+        resume(Effect.fail(PayloadTooLarge.because(`request body is over the ${limitBytes}-byte limit`)))
+      }
+    }
+    const onEnd = () => {
+      detach()
+      resume(Effect.succeed(size > limitBytes ? "too large" : chunks))
+    }
+    const onError = () => {
+      detach()
+      resume(Effect.fail(BadRequest.because("request body could not be read")))
+    }
+    const detach = () => {
+      incoming.off("data", onData)
+      incoming.off("end", onEnd)
+      incoming.off("error", onError)
+      // Still flowing: what the client sends from now on is thrown away.
+      incoming.resume()
+    }
+    incoming.on("data", onData)
+    incoming.on("end", onEnd)
+    incoming.on("error", onError)
+    return Effect.sync(detach)
   })
 
 /** JSON nested deeper than this is refused: no OpenCode event comes near it. */
@@ -94,12 +143,12 @@ export const decodeBody = <A, I>(schema: Schema.Schema<A, I>) => {
 export const readBody = <A, I>(
   schema: Schema.Schema<A, I>,
   request: HttpServerRequest.HttpServerRequest,
-  limitBytes: number
-) => Effect.flatMap(readJson(request, limitBytes), decodeBody(schema))
+  limits: BodyLimits
+) => Effect.flatMap(readJson(request, limits), decodeBody(schema))
 
 /** For bodies that may be left out: an empty body decodes as `{}`. */
 export const readOptionalBody = <A, I>(
   schema: Schema.Schema<A, I>,
   request: HttpServerRequest.HttpServerRequest,
-  limitBytes: number
-) => Effect.flatMap(readJson(request, limitBytes, {}), decodeBody(schema))
+  limits: BodyLimits
+) => Effect.flatMap(readJson(request, limits, {}), decodeBody(schema))

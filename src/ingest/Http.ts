@@ -29,7 +29,7 @@ export const IngestLive = HttpApiBuilder.group(PushlineApi, "ingest", (handlers)
     Effect.gen(function*() {
       const config = yield* RelayConfig
       const tenant = yield* Tenant
-      const body = yield* readBody(OpenCodeBatchBody, request, config.bodyLimitBytes)
+      const body = yield* readBody(OpenCodeBatchBody, request, config)
       const now = yield* Clock.currentTimeMillis
       const parsed = parseOpenCodeBatch(body, tenant, now)
       if (Either.isLeft(parsed)) return yield* Effect.fail(BadRequest.because(parsed.left))

@@ -18,7 +18,7 @@ export const LegacyLive = HttpApiBuilder.group(PushlineApi, "legacy", (handlers)
   handlers.handleRaw("postLegacyEvent", ({ request }) =>
     Effect.gen(function*() {
       const config = yield* RelayConfig
-      const body = yield* readBody(LegacyEventBody, request, config.bodyLimitBytes)
+      const body = yield* readBody(LegacyEventBody, request, config)
       const event = new LegacyEventPosted({
         serverID: body.serverID ?? null,
         eventType: body.eventType,

@@ -30,7 +30,7 @@ const appendRegistration = <A extends { readonly secret: string }, I>(
 ) =>
   Effect.gen(function*() {
     const config = yield* RelayConfig
-    const body = yield* readBody(schema, request, config.bodyLimitBytes)
+    const body = yield* readBody(schema, request, config)
     const { event, sessionId } = toEvent(body)
     const logEvent = yield* pushlineLogEvent(tenantOf(body.secret), sessionId, event, idempotencyKeyOf(request.headers))
     yield* orUnavailable(appendEvents([logEvent]))

@@ -36,7 +36,7 @@ const RecordedPush = Schema.Struct({
 export class ReplayResponse extends Schema.Class<ReplayResponse>("ReplayResponse")({
   ok: Schema.Literal(true),
   sessionID: Schema.String,
-  settings: Schema.Struct({ throttleMs: Schema.Number, permissionGraceMs: Schema.Number }),
+  settings: Schema.Struct({ throttleMs: Schema.Number, permissionGraceMs: Schema.Number, endSettleMs: Schema.Number }),
   identical: Schema.Boolean,
   pushes: Schema.Array(ReplayedPush),
   recorded: Schema.Number,
@@ -55,7 +55,7 @@ export class ReplayResponse extends Schema.Class<ReplayResponse>("ReplayResponse
 
 export class ReplaySummaryResponse extends Schema.Class<ReplaySummaryResponse>("ReplaySummaryResponse")({
   ok: Schema.Literal(true),
-  settings: Schema.Struct({ throttleMs: Schema.Number, permissionGraceMs: Schema.Number }),
+  settings: Schema.Struct({ throttleMs: Schema.Number, permissionGraceMs: Schema.Number, endSettleMs: Schema.Number }),
   sessions: Schema.Number.annotations({ description: "Sessions replayed" }),
   withDifferences: Schema.Number,
   differing: Schema.Array(Schema.Struct({

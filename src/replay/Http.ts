@@ -22,7 +22,7 @@ export const ReplayLive = HttpApiBuilder.group(PushlineApi, "replay", (handlers)
     Effect.gen(function*() {
       const config = yield* RelayConfig
       const planner = yield* PushPlanner
-      const body = yield* readOptionalBody(ReplayRequest, request, config.bodyLimitBytes)
+      const body = yield* readOptionalBody(ReplayRequest, request, config)
       const overrides = overridesOf(body)
       const result = yield* orUnavailable(runReplay(yield* Tenant, path.sessionID, overrides, planner.settings))
       if (result === null) return yield* Effect.fail(NotFound.because(`no session ${path.sessionID} for this secret`))
@@ -31,13 +31,13 @@ export const ReplayLive = HttpApiBuilder.group(PushlineApi, "replay", (handlers)
     Effect.gen(function*() {
       const config = yield* RelayConfig
       const planner = yield* PushPlanner
-      const body = yield* readOptionalBody(ReplayRequest, request, config.bodyLimitBytes)
+      const body = yield* readOptionalBody(ReplayRequest, request, config)
       const overrides = overridesOf(body)
       const summary = yield* orUnavailable(replayAll(yield* Tenant, overrides, planner.settings))
       const settings = { ...planner.settings, ...overrides }
       return new ReplaySummaryResponse({
         ok: true,
-        settings: { throttleMs: settings.throttleMs, permissionGraceMs: settings.permissionGraceMs },
+        settings: { throttleMs: settings.throttleMs, permissionGraceMs: settings.permissionGraceMs, endSettleMs: settings.endSettleMs },
         sessions: summary.sessions,
         withDifferences: summary.differing.length,
         differing: summary.differing.map(({ tenant: _tenant, sessionId, ...counts }) => ({ sessionID: sessionId, ...counts }))

@@ -19,7 +19,7 @@ export const toReplayResponse = (sessionId: string, result: ReplayResult) =>
   new ReplayResponse({
     ok: true,
     sessionID: sessionId,
-    settings: { throttleMs: result.settings.throttleMs, permissionGraceMs: result.settings.permissionGraceMs },
+    settings: { throttleMs: result.settings.throttleMs, permissionGraceMs: result.settings.permissionGraceMs, endSettleMs: result.settings.endSettleMs },
     identical: isIdentical(result.diff),
     pushes: result.pushes.map(replayed),
     recorded: result.recorded.length,

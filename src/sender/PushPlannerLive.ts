@@ -6,7 +6,7 @@ import { PushPlanner } from "./PushPlanner.ts"
 
 export const makePushPlanner = (settings: PlannerSettings) => PushPlanner.of({ settings })
 
-/** Throttle and grace from RelayConfig; the bundle id when a registration gives none from APNS_DEFAULT_BUNDLE_ID. */
+/** Throttle, grace and end settle from RelayConfig; the bundle id when a registration gives none from APNS_DEFAULT_BUNDLE_ID. */
 export const PushPlannerLive = (defaultBundleId: Option.Option<string>) =>
   Layer.effect(
     PushPlanner,
@@ -14,6 +14,7 @@ export const PushPlannerLive = (defaultBundleId: Option.Option<string>) =>
       makePushPlanner({
         throttleMs: config.throttleMs,
         permissionGraceMs: config.permissionGraceMs,
+        endSettleMs: config.endSettleMs,
         collapseAlerts: config.collapseAlerts,
         defaultBundleId: Option.getOrNull(defaultBundleId)
       })

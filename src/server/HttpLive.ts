@@ -30,6 +30,15 @@ const NotFoundLive = HttpApiBuilder.Router.use((router) =>
   )
 )
 
+/**
+ * Node's own limits, a little after the body timeout the routes enforce (with a JSON 408):
+ * they also close connections no route reads, instead of Node's 300 s default.
+ */
+const nodeTimeouts = (bodyTimeoutMs: number) => ({
+  requestTimeout: bodyTimeoutMs + 5_000,
+  headersTimeout: Math.min(60_000, bodyTimeoutMs + 5_000)
+})
+
 /** The HTTP server on PORT, with the API, its OpenAPI document at /docs and the timeline page at /ui. */
 export const HttpLive = Layer.unwrapEffect(
   Effect.map(RelayConfig, (config) =>
@@ -40,7 +49,7 @@ export const HttpLive = Layer.unwrapEffect(
       Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/docs/openapi.json" })),
       Layer.provide(ApiLive),
       HttpServer.withLogAddress,
-      Layer.provideMerge(NodeHttpServer.layer(createServer, { port: config.port, host: config.host }))
+      Layer.provideMerge(NodeHttpServer.layer(() => createServer(nodeTimeouts(config.bodyTimeoutMs)), { port: config.port, host: config.host }))
     )
   )
 )

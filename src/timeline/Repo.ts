@@ -11,6 +11,8 @@ const StoredRun = Schema.Struct({
   settings: Schema.Struct({
     throttleMs: Schema.Number,
     permissionGraceMs: Schema.Number,
+    // Runs recorded before the end waited planned without a settle window.
+    endSettleMs: Schema.optionalWith(Schema.Number, { default: () => 0 }),
     defaultBundleId: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
     collapseAlerts: Schema.optionalWith(Schema.Boolean, { exact: true })
   })

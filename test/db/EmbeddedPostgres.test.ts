@@ -28,7 +28,8 @@ describe("embedded PostgreSQL", () => {
   it("keeps data across restarts and recovers from a stale postmaster.pid", async () => {
     const dataDir = await tempDir()
     try {
-      const first = await startCluster({ dataDir, fsync: false })
+      // The crash takes the relay with it: nothing restarts this cluster in between.
+      const first = await startCluster({ dataDir, fsync: false, restart: false })
       await query(first.cluster.url, "create table kept (v int); insert into kept values (42)")
       expect(await findRunningCluster(dataDir)).toEqual(first.cluster)
 
@@ -50,7 +51,7 @@ describe("embedded PostgreSQL", () => {
   it("stops a server left running by a relay killed with SIGKILL, then starts", async () => {
     const dataDir = await tempDir()
     try {
-      const orphan = await startCluster({ dataDir, fsync: false })
+      const orphan = await startCluster({ dataDir, fsync: false, restart: false })
       const orphanPid = await pidOf(dataDir)
       // No stop(): the previous owner vanished, its postgres lives on.
       const next = await startCluster({ dataDir, fsync: false })
@@ -58,6 +59,30 @@ describe("embedded PostgreSQL", () => {
       expect(await query(next.cluster.url, "select 1 as one")).toEqual([{ one: 1 }])
       expect(next.cluster.port).not.toBe(orphan.cluster.port)
       await next.stop()
+    } finally {
+      await fs.rm(dataDir, { recursive: true, force: true })
+    }
+  })
+
+  it("a postmaster killed under a running relay is started again on the same port, its data kept", async () => {
+    const dataDir = await tempDir()
+    const lines: Array<string> = []
+    try {
+      const running = await startCluster({ dataDir, fsync: false, log: (line) => lines.push(line), logError: (line) => lines.push(`ERROR ${line}`) })
+      await query(running.cluster.url, "create table kept (v int); insert into kept values (7)")
+      const pid = await pidOf(dataDir)
+      process.kill(pid, "SIGKILL")
+      let rows: Array<unknown> | undefined
+      for (let i = 0; i < 300 && rows === undefined; i++) {
+        rows = await query(running.cluster.url, "select v from kept").catch(() => undefined)
+        if (rows === undefined) await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      expect(rows).toEqual([{ v: 7 }])
+      expect(await pidOf(dataDir)).not.toBe(pid)
+      expect(lines).toContain(`ERROR embedded PostgreSQL exited unexpectedly (SIGKILL); restarting it on port ${running.cluster.port}`)
+      expect(lines).toContain(`embedded PostgreSQL: restarted on 127.0.0.1:${running.cluster.port}`)
+      await running.stop()
+      expect(await findRunningCluster(dataDir)).toBeUndefined()
     } finally {
       await fs.rm(dataDir, { recursive: true, force: true })
     }

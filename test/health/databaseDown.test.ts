@@ -53,5 +53,72 @@ describe("database outage", () => {
         }))
       )
     }), 60_000)
+
+  it.live("a stalled PostgreSQL (every process stopped) answers 503 within the statement timeout, and recovers when it resumes", () =>
+    Effect.gen(function*() {
+      const dataDir = yield* Effect.promise(async () => {
+        const dir = await fs.mkdtemp(path.join(os.tmpdir(), "pushline-stall-"))
+        await fs.chmod(dir, 0o755)
+        return dir
+      })
+      const running = yield* Effect.promise(() => startCluster({ dataDir, fsync: false }))
+      const url = running.cluster.url
+      const secret = "stall-secret-0123456789"
+      const post = (base: string, id: string) =>
+        request(base, "POST", "/v1/opencode/events", { events: [{ id, type: "session.idle", properties: { sessionID: "s" } }] }, {
+          authorization: `Bearer ${secret}`
+        })
+      let pids: Array<number> = []
+      const signal = (name: NodeJS.Signals) => Effect.sync(() => pids.forEach((pid) => process.kill(pid, name)))
+
+      yield* Effect.gen(function*() {
+        const base = yield* RelayUrl
+        expect((yield* post(base, "evt_before")).status).toBe(202)
+        // Read once the relay's connections exist: their backends are stopped too.
+        pids = yield* Effect.promise(() => clusterPids(dataDir))
+        expect(pids.length).toBeGreaterThan(1)
+        yield* signal("SIGSTOP")
+        const started = Date.now()
+        const stalled = yield* post(base, "evt_stalled")
+        const tookMs = Date.now() - started
+        expect(stalled.status).toBe(503)
+        expect(stalled.body._tag).toBe("DatabaseUnavailable")
+        // 1 s on the server (which is stopped), then 1 s more on the client; a new connection waits 5 s.
+        expect(tookMs).toBeLessThan(8_000)
+        yield* signal("SIGCONT")
+        let status = 0
+        for (let attempt = 0; attempt < 100 && status !== 202; attempt++) {
+          status = (yield* post(base, "evt_after")).status
+          if (status !== 202) yield* Effect.sleep("100 millis")
+        }
+        expect(status).toBe(202)
+      }).pipe(
+        Effect.provide(testServerLayer({ databaseUrl: Option.some(Redacted.make(url)), statementTimeoutMs: 1000 }, url)),
+        Effect.ensuring(Effect.promise(async () => {
+          pids.forEach((pid) => {
+            try {
+              process.kill(pid, "SIGCONT")
+            } catch {
+              // already gone
+            }
+          })
+          await running.stop().catch(() => {})
+          await fs.rm(dataDir, { recursive: true, force: true })
+        }))
+      )
+    }), 60_000)
 })
 
+/** The postmaster and every process it started (its backends and workers). */
+const clusterPids = async (dataDir: string) => {
+  const postmaster = Number.parseInt((await fs.readFile(path.join(dataDir, "postgres", "postmaster.pid"), "utf8")).split("\n")[0]!, 10)
+  const children: Array<number> = []
+  for (const entry of await fs.readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue
+    const stat = await fs.readFile(`/proc/${entry}/stat`, "utf8").catch(() => "")
+    // pid (comm) state ppid ...: the command may hold spaces, so read after its ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1])
+    if (ppid === postmaster) children.push(Number(entry))
+  }
+  return [postmaster, ...children]
+}

@@ -1,6 +1,7 @@
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { isSessionFrame, readCapture } from "../support/captures.ts"
+import { eventually } from "../support/eventually.ts"
 import { pipelineLayer } from "../support/pipeline.ts"
 import { request } from "../support/server.ts"
 import { pushesFor, registeredDevice, settle } from "../support/simulatorPushes.ts"
@@ -20,6 +21,9 @@ const stream = (base: string, secret: string, frames: ReadonlyArray<Record<strin
 const sessionOf = (frames: ReadonlyArray<Record<string, any>>) =>
   frames.find((f) => f.payload?.type === "session.created")!.payload.properties.sessionID as string
 
+const finalTitle = (frames: ReadonlyArray<Record<string, any>>) =>
+  frames.filter((f) => f.payload?.type === "session.updated").at(-1)!.payload.properties.info.title as string
+
 const captures: Array<[string, "complete" | "error"]> = [
   ["text.global.jsonl", "complete"],
   ["tool-allow.global.jsonl", "complete"],
@@ -27,7 +31,7 @@ const captures: Array<[string, "complete" | "error"]> = [
   ["error400.global.jsonl", "error"]
 ]
 
-layer(pipelineLayer(), { excludeTestServices: true, timeout: 120_000 })("captured OpenCode sessions through the real relay", (it) => {
+layer(pipelineLayer({ endSettleMs: 1000 }), { excludeTestServices: true, timeout: 120_000 })("captured OpenCode sessions through the real relay", (it) => {
   for (const [capture, outcome] of captures) {
     it.effect(`${capture}: push-to-start, then ${outcome}; a late activity token gets the end`, () =>
       Effect.gen(function*() {
@@ -51,7 +55,12 @@ layer(pipelineLayer(), { excludeTestServices: true, timeout: 120_000 })("capture
         const { activity, base, device, pushToStart, secret } = yield* setup(`${capture.split(".")[0]}-act`)
         const frames = readCapture(capture).filter(isSessionFrame)
         yield* request(base, "POST", "/v1/activity/register", { secret, sessionID: sessionOf(frames), activityToken: activity, apnsEnv: "sandbox" })
-        yield* stream(base, secret, frames)
+        // Up to the turn's end, then (once the relay has acted on it: the alert is out) the rest,
+        // as when the relay keeps up with OpenCode.
+        const idle = frames.findIndex((f) => f.payload?.type === "session.idle") + 1
+        yield* stream(base, secret, frames.slice(0, idle))
+        yield* eventually("the turn's alert", Effect.map(pushesFor([device]), (p) => (p.length > 0 ? p : undefined)))
+        yield* stream(base, secret, frames.slice(idle))
         const seen = yield* settle([device, pushToStart, activity], (p) => p.some((x) => x.token === device))
         const live = seen.filter((p) => p.token === activity)
         expect(seen.filter((p) => p.token === pushToStart)).toEqual([])
@@ -63,6 +72,8 @@ layer(pipelineLayer(), { excludeTestServices: true, timeout: 120_000 })("capture
         const pushes = yield* pushesFor([activity])
         const stamps = pushes.map((p) => p.payload.aps.timestamp as number)
         expect(stamps).toEqual([...stamps].sort((a, b) => a - b))
+        // OpenCode sends the generated title just after the turn ends: the end shows it.
+        expect(pushes.at(-1)!.payload.aps["content-state"].sessionTitle).toBe(finalTitle(frames))
       }))
   }
 })

@@ -4,7 +4,7 @@ import { initialMemory, type PlannerMemory } from "../../domain/PlannerMemory.ts
 import { claimsFirst, pacedByThrottle, planPushes, settlePush } from "../../projections/PushPlanner.ts"
 import { asked, busy, foldAll, idle, oc, pushline, replied, T0, text } from "./support.ts"
 
-const settings = { throttleMs: 10_000, permissionGraceMs: 5_000, defaultBundleId: "com.example.app", collapseAlerts: false }
+const settings = { throttleMs: 10_000, permissionGraceMs: 5_000, endSettleMs: 0, defaultBundleId: "com.example.app", collapseAlerts: false }
 const tenant: TenantState = {
   version: 1,
   devices: { aaaa: { bundleId: null, apnsEnv: "sandbox", pushToStartToken: "bbbb", events: ["complete", "permission", "error"], sound: null } },
@@ -49,6 +49,36 @@ describe("push planner", () => {
     const b = step(done, a.memory, T0 + 600)
     expect(b.pushes).toEqual(["end:cccc:p10:complete", "complete:aaaa:p10:-"])
     expect(step({ ...done, title: "late title" }, b.memory, T0 + 700).pushes).toEqual([])
+  })
+
+  it("the end waits out the settle window, so a title OpenCode sends just after the turn ended is in it", () => {
+    const settling = { ...settings, endSettleMs: 500 }
+    const working = withActivity(foldAll([busy(0), text("one", 10)]).state)
+    const a = planPushes(working, tenant, initialMemory(), T0 + 100, settling)
+    const sent = settlePush(a.memory, a.intents[0]!, "delivered", null, T0 + 100, 0.5).memory
+    const done = withActivity(foldAll([busy(0), text("one", 10), idle(500)]).state)
+
+    // The alert goes at once; the end is held from the first run that sees the turn ended.
+    const b = planPushes(done, tenant, sent, T0 + 600, settling)
+    expect(b.intents.map((i) => i.event)).toEqual(["complete"])
+    expect(b.holds).toEqual([{ kind: "end-settle", target: "cccc", until: T0 + 1100 }])
+    expect(b.nextDueAt).toBe(T0 + 1100)
+    expect(b.memory.endSettle).toEqual({ turn: 1, until: T0 + 1100 })
+
+    // A later run inside the window keeps the same deadline, whatever changed meanwhile.
+    const retitled = { ...done, title: "late title" }
+    const c = planPushes(retitled, tenant, b.memory, T0 + 1000, settling)
+    expect(c.intents).toEqual([])
+    expect(c.holds).toEqual([{ kind: "end-settle", target: "cccc", until: T0 + 1100 }])
+
+    const d = planPushes(retitled, tenant, c.memory, T0 + 1100, settling)
+    expect(d.intents.map((i) => [i.event, JSON.parse(i.content!).sessionTitle])).toEqual([["end", "late title"]])
+    expect(d.holds).toEqual([])
+
+    // The next turn's end gets a window of its own.
+    const next = withActivity(foldAll([busy(0), text("one", 10), idle(500), busy(2000), idle(3000)]).state)
+    const e = planPushes(next, tenant, settlePush(d.memory, d.intents[0]!, "delivered", null, T0 + 1100, 0.5).memory, T0 + 3100, settling)
+    expect(e.holds).toEqual([{ kind: "end-settle", target: "cccc", until: T0 + 3600 }])
   })
 
   it("a permission answered within the grace is never pushed; one still pending after it is", () => {

@@ -42,7 +42,9 @@ describe("drain on SIGTERM", () => {
         ...relayEnvFor(fixture, dir),
         PUSHLINE_THROTTLE_MS: "300",
         PUSHLINE_PERMISSION_GRACE_MS: "200",
-        PUSHLINE_DRAIN_TIMEOUT_MS: "10000"
+        PUSHLINE_DRAIN_TIMEOUT_MS: "10000",
+        // Ends and alerts go out together, so the SIGTERM finds both in flight.
+        PUSHLINE_END_SETTLE_MS: "0"
       }
     })
     try {

@@ -85,9 +85,10 @@ const runScenario = async (faults: ReadonlyArray<Fault> | null) => {
     await killer
     expect(killing).toBe(false)
 
-    // Every session's activity ends; wait for it.
+    // Every session's activity ends; wait for it. A session a killed relay held is taken
+    // again when its 30 s lease ends, so allow for that.
     const lastFor = (s: number) => fixture.simulator.pushes.filter((p) => p.token === activityToken(s)).at(-1)
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < 600; i++) {
       if (Array.from({ length: SESSIONS }, (_, s) => lastFor(s)?.payload.aps.event).every((e) => e === "end")) break
       await new Promise((r) => setTimeout(r, 100))
     }

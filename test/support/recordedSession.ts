@@ -18,7 +18,7 @@ export const restamp = (frames: ReadonlyArray<Record<string, any>>) => {
 }
 
 /** Relay settings for suites that record sessions: a grace long enough that a loaded machine still holds the ask. */
-export const recordingSettings = { throttleMs: 1000, permissionGraceMs: 2000 }
+export const recordingSettings = { throttleMs: 1000, permissionGraceMs: 2000, endSettleMs: 500 }
 
 /** Waits until the sender has held the session's permission for its grace (a recorded run says so). */
 const heldForGrace = (base: string, sessionId: string, auth: Record<string, string>) =>

@@ -16,7 +16,7 @@ export class RelayUrl extends Context.Tag("test/RelayUrl")<RelayUrl, string>() {
  */
 export const testServerLayer = (settings: Partial<RelaySettings> = {}, databaseUrl?: string) => {
   const url = databaseUrl ?? inject("databaseUrl")
-  const database = Layer.effectDiscard(runMigrations()).pipe(Layer.provideMerge(pgLayer(url, 10)))
+  const database = Layer.effectDiscard(runMigrations()).pipe(Layer.provideMerge(pgLayer(url, 10, settings.statementTimeoutMs ?? 0)))
   const config = RelayConfig.make({
     port: 0,
     host: "127.0.0.1",

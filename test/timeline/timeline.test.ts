@@ -104,7 +104,7 @@ layer(pipelineLayer(recordingSettings), { excludeTestServices: true, timeout: 12
 
       // Other settings: without a throttle every progress state goes out, so replay sends more than was recorded.
       const unthrottled = yield* request(base, "POST", `/v1/sessions/${sessionId}/replay`, { throttleMs: 0, permissionGraceMs: 0 }, auth)
-      expect(unthrottled.body.settings).toEqual({ throttleMs: 0, permissionGraceMs: 0 })
+      expect(unthrottled.body.settings).toEqual({ throttleMs: 0, permissionGraceMs: 0, endSettleMs: 500 })
       expect(unthrottled.body.differences.missing.length).toBeGreaterThan(0)
       expect(unthrottled.body.differences.missing.some((p: any) => p.content?.status === "permission")).toBe(true)
     }))

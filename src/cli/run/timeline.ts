@@ -26,6 +26,11 @@ export const loadWholeTimeline = (tenant: string, sessionId: string) =>
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`
 
+const HELD: Partial<Record<TimelineDecision["decision"], string>> = {
+  "permission-grace": "held for permission grace",
+  "end-settle": "held for the end's settle window"
+}
+
 const describeDecision = (decision: TimelineDecision): string => {
   switch (decision.decision) {
     case "send":
@@ -40,7 +45,7 @@ const describeDecision = (decision: TimelineDecision): string => {
     }
     default: {
       const wait = decision.until === null ? "" : ` for ${seconds(decision.until - decision.at)}`
-      return `${yellow(decision.decision === "permission-grace" ? "held for permission grace" : decision.decision)} ${decision.target}${wait}`
+      return `${yellow(HELD[decision.decision] ?? decision.decision)} ${decision.target}${wait}`
     }
   }
 }
