@@ -94,6 +94,9 @@ export const MAX_JSON_DEPTH = 100
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, "g")
 
+/** Whether text holds a code point PostgreSQL cannot store (U+0000, a lone surrogate). */
+export const isUnstorable = (text: string) => UNSTORABLE.test(text)
+
 /**
  * The body as the log can store it: every U+0000 and lone surrogate, in keys and values,
  * replaced by U+FFFD (the event is kept, only those code points are not), and a

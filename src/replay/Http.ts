@@ -11,6 +11,7 @@ import { ReplayRequest, ReplaySummaryResponse } from "./Api.ts"
 import { replayAll } from "./replayAll.ts"
 import { runReplay } from "./runReplay.ts"
 import { toReplayResponse } from "./toResponse.ts"
+import { sessionIdFromPath } from "../http/PathParams.ts"
 
 const overridesOf = (body: typeof ReplayRequest.Type) => ({
   ...(body.throttleMs === undefined ? {} : { throttleMs: body.throttleMs }),
@@ -22,11 +23,12 @@ export const ReplayLive = HttpApiBuilder.group(PushlineApi, "replay", (handlers)
     Effect.gen(function*() {
       const config = yield* RelayConfig
       const planner = yield* PushPlanner
+      const sessionId = yield* sessionIdFromPath(path.sessionID)
       const body = yield* readOptionalBody(ReplayRequest, request, config)
       const overrides = overridesOf(body)
-      const result = yield* orUnavailable(runReplay(yield* Tenant, path.sessionID, overrides, planner.settings))
-      if (result === null) return yield* Effect.fail(NotFound.because(`no session ${path.sessionID} for this secret`))
-      return toReplayResponse(path.sessionID, result)
+      const result = yield* orUnavailable(runReplay(yield* Tenant, sessionId, overrides, planner.settings))
+      if (result === null) return yield* Effect.fail(NotFound.because(`no session ${sessionId} for this secret`))
+      return toReplayResponse(sessionId, result)
     })).handleRaw("replayTenant", ({ request }) =>
     Effect.gen(function*() {
       const config = yield* RelayConfig

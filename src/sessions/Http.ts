@@ -8,6 +8,7 @@ import { orUnavailable } from "../http/Persistence.ts"
 import { PushlineApi } from "../api/PushlineApi.ts"
 import { LastDelivery, SessionList, SessionResponse, SessionView } from "./Api.ts"
 import { findSessions, type SessionRow } from "./Repo.ts"
+import { sessionIdFromPath } from "../http/PathParams.ts"
 
 const toView = (row: SessionRow): SessionView => {
   const state = row.state
@@ -49,9 +50,10 @@ export const SessionsLive = HttpApiBuilder.group(PushlineApi, "sessions", (handl
       }))
     .handle("getSession", ({ path }) =>
       Effect.gen(function*() {
-        const row = (yield* orUnavailable(findSessions(yield* Tenant, path.sessionID, 1))).sessions[0]
+        const sessionId = yield* sessionIdFromPath(path.sessionID)
+        const row = (yield* orUnavailable(findSessions(yield* Tenant, sessionId, 1))).sessions[0]
         // Another tenant's session is indistinguishable from one that does not exist.
-        if (row === undefined) return yield* Effect.fail(NotFound.because(`no session ${path.sessionID} for this secret`))
+        if (row === undefined) return yield* Effect.fail(NotFound.because(`no session ${sessionId} for this secret`))
         return new SessionResponse({ ok: true, session: toView(row) })
       }))
 )

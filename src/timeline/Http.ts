@@ -7,6 +7,7 @@ import { orUnavailable } from "../http/Persistence.ts"
 import { PushlineApi } from "../api/PushlineApi.ts"
 import { TimelineResponse } from "./Api.ts"
 import { loadTimeline } from "./loadTimeline.ts"
+import { sessionIdFromPath } from "../http/PathParams.ts"
 
 /** `after` and `limit` as given in the query, or a BadRequest naming the parameter. */
 export const parsePage = (after: string | undefined, limit: string | undefined) =>
@@ -20,9 +21,10 @@ export const parsePage = (after: string | undefined, limit: string | undefined) 
 export const TimelineLive = HttpApiBuilder.group(PushlineApi, "timeline", (handlers) =>
   handlers.handle("getTimeline", ({ path, urlParams }) =>
     Effect.gen(function*() {
+      const sessionId = yield* sessionIdFromPath(path.sessionID)
       const page = yield* parsePage(urlParams.after, urlParams.limit)
-      const timeline = yield* orUnavailable(loadTimeline(yield* Tenant, path.sessionID, page.after, page.limit))
-      if (timeline === null) return yield* Effect.fail(NotFound.because(`no session ${path.sessionID} for this secret`))
-      return new TimelineResponse({ ok: true, sessionID: path.sessionID, ...timeline })
+      const timeline = yield* orUnavailable(loadTimeline(yield* Tenant, sessionId, page.after, page.limit))
+      if (timeline === null) return yield* Effect.fail(NotFound.because(`no session ${sessionId} for this secret`))
+      return new TimelineResponse({ ok: true, sessionID: sessionId, ...timeline })
     }))
 )

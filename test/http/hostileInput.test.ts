@@ -75,6 +75,19 @@ layer(testServerLayer(), { excludeTestServices: true })("bodies PostgreSQL's jso
       expect(row!.meta.clampedSeenAt).toBe(8.64e15)
       expect(Math.abs(Number(row!.source_time) - Date.now())).toBeLessThan(60_000)
     }))
+
+  it.effect("a session id in the path that PostgreSQL cannot compare is a 400 naming it, on every session route", () =>
+    Effect.gen(function*() {
+      const base = yield* RelayUrl
+      const auth = { authorization: `Bearer secret-${uniqueTenant("path")}` }
+      const error = "sessionID: must be a non-empty string of at most 200 characters, without U+0000 or unpaired surrogates"
+      for (const segment of ["a%00b", "%00"]) {
+        for (const [method, path] of [["GET", `/v1/sessions/${segment}`], ["GET", `/v1/sessions/${segment}/timeline`], ["POST", `/v1/sessions/${segment}/replay`]] as const) {
+          const response = yield* request(base, method, path, undefined, auth)
+          expect([path, response.status, response.body.error]).toEqual([path, 400, error])
+        }
+      }
+    }))
 })
 
 describe("a defect in a handler", () => {
