@@ -57,7 +57,7 @@ export const relaySettingsConfig: Config.Config<RelaySettings> = Config.all({
   endSettleMs: nonNegativeInt("PUSHLINE_END_SETTLE_MS", 500),
   collapseAlerts: Config.boolean("PUSHLINE_COLLAPSE_ALERTS").pipe(Config.withDefault(false)),
   drainTimeoutMs: nonNegativeInt("PUSHLINE_DRAIN_TIMEOUT_MS", 10_000),
-  statementTimeoutMs: nonNegativeInt("PUSHLINE_STATEMENT_TIMEOUT_MS", 5_000),
+  statementTimeoutMs: nonNegativeInt("PUSHLINE_STATEMENT_TIMEOUT_MS", 3_000),
   bodyTimeoutMs: positiveInt("PUSHLINE_BODY_TIMEOUT_MS", 30_000)
 })
 

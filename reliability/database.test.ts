@@ -1,0 +1,61 @@
+import * as fs from "node:fs/promises"
+import * as path from "node:path"
+import { describe, expect, it } from "vitest"
+import { runScenario, summary } from "../test/support/crashScenario.ts"
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** The postmaster and every process it started, read from /proc. */
+const clusterPids = async (dataDir: string) => {
+  const postmaster = Number.parseInt((await fs.readFile(path.join(dataDir, "postgres", "postmaster.pid"), "utf8")).split("\n")[0]!, 10)
+  const children: Array<number> = []
+  for (const entry of await fs.readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue
+    const stat = await fs.readFile(`/proc/${entry}/stat`, "utf8").catch(() => "")
+    if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === postmaster) children.push(Number(entry))
+  }
+  return { postmaster, all: [postmaster, ...children] }
+}
+
+const signalAll = (pids: ReadonlyArray<number>, signal: NodeJS.Signals) =>
+  pids.forEach((pid) => {
+    try {
+      process.kill(pid, signal)
+    } catch {
+      // gone already
+    }
+  })
+
+/**
+ * The relay's own embedded PostgreSQL, while 30 sessions stream: stalled (every
+ * process SIGSTOPped) for 8 s, resumed, then its postmaster SIGKILLed.
+ */
+describe("PostgreSQL stopped and killed under load", () => {
+  it("refusals are 503s only, nothing acknowledged is lost, the relay restarts its cluster and every token ends final", async () => {
+    const figures = await runScenario({
+      sessions: 30,
+      steps: 10,
+      faultRate: 0,
+      embedded: true,
+      chaos: async ({ dataDir }) => {
+        await sleep(1500)
+        const stalled = await clusterPids(dataDir)
+        signalAll(stalled.all, "SIGSTOP")
+        await sleep(8000)
+        signalAll(stalled.all, "SIGCONT")
+        await sleep(1500)
+        process.kill((await clusterPids(dataDir)).postmaster, "SIGKILL")
+      }
+    })
+    console.log(`database: ${JSON.stringify(summary(figures))}`)
+    for (const stale of figures.staleFinal) console.log(`database: stale ${JSON.stringify(stale)}`)
+    expect(Object.keys(figures.refusals).filter((status) => status !== "503")).toEqual([])
+    expect(figures.relayOutput).toContain("embedded PostgreSQL exited unexpectedly (SIGKILL)")
+    expect(figures.lost).toEqual([])
+    expect(figures.projectionMismatches).toEqual([])
+    expect(figures.staleFinal).toEqual([])
+    expect(figures.olderAfterNewer).toEqual([])
+    expect(figures.alerts.filter((n) => n === 0)).toEqual([])
+    expect(figures.replay.withDifferences).toBe(0)
+  })
+})
