@@ -115,10 +115,16 @@ const summarizePushline = (type: string, payload: Record<string, any>): string =
   }
 }
 
-export const summarizeEvent = (event: { readonly type: string; readonly payload: unknown }): string => {
+/** Ingest replaced a client time too far ahead of the relay's clock by the receive time. */
+const clampNote = (meta: Readonly<Record<string, unknown>> | undefined) => {
+  const said = meta?.clampedSeenAt ?? meta?.clampedSourceTime
+  return typeof said === "number" ? ` (its time ${new Date(Math.min(said, 8.64e15)).toISOString()} was ahead of the relay's clock: taken as received)` : ""
+}
+
+export const summarizeEvent = (event: { readonly type: string; readonly payload: unknown; readonly meta?: Readonly<Record<string, unknown>> }): string => {
   const payload = record(event.payload)
   const line = event.type.startsWith("pushline.")
     ? summarizePushline(event.type, payload)
     : summarizeOpenCode(event.type, record(payload.properties))
-  return clip(line, MAX)
+  return clip(line, MAX) + clampNote(event.meta)
 }

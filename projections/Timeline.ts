@@ -19,6 +19,8 @@ export interface TimelineEventRow {
   readonly eventId: string
   readonly type: string
   readonly payload: unknown
+  /** What ingest noted beside the event (e.g. a client time it did not believe). */
+  readonly meta: Readonly<Record<string, unknown>>
   readonly sourceTime: number
   readonly receivedTime: number
   /** null when the projector has not reached the event yet. */

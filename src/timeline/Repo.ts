@@ -41,6 +41,7 @@ export const readTimelineEvents = (tenant: string, sessionId: string, after: big
       event_id: string
       type: string
       payload: unknown
+      meta: Record<string, unknown>
       source_time: Date
       received_time: Date
       applied: boolean | null
@@ -62,7 +63,7 @@ export const readTimelineEvents = (tenant: string, sessionId: string, after: big
         order by position
         limit ${limit}
       )
-      select e.position::text as position, e.session_id, e.event_id, e.type, e.payload, e.source_time, e.received_time,
+      select e.position::text as position, e.session_id, e.event_id, e.type, e.payload, e.meta, e.source_time, e.received_time,
              case when e.session_id = '' then o.applied else st.applied end as applied,
              case when e.session_id = '' then o.reason else st.reason end as reason,
              st.content_state
@@ -77,6 +78,7 @@ export const readTimelineEvents = (tenant: string, sessionId: string, after: big
       eventId: row.event_id,
       type: row.type,
       payload: row.payload,
+      meta: row.meta,
       sourceTime: new Date(row.source_time).getTime(),
       receivedTime: new Date(row.received_time).getTime(),
       applied: row.applied,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
 import { MAX_FUTURE_SKEW_MS, parseOpenCodeBatch, sessionIdOf } from "../../src/ingest/OpenCodeBatch.ts"
+import { summarizeEvent } from "../../projections/EventSummary.ts"
 
 const now = Date.parse("2026-11-22T10:34:05.000Z")
 
@@ -90,6 +91,13 @@ describe("parseOpenCodeBatch", () => {
     }, "t", now))
     expect(parsed.events.map((e) => e.sourceTime)).toEqual([now, now, now, now + 1_000])
     expect(parsed.events.map((e) => e.meta.clampedSeenAt ?? null)).toEqual([now + 365 * 24 * 3600 * 1000, 8.64e15, ahead + 60_000, null])
+    // The timeline says which time was not believed.
+    expect(parsed.events.map((e) => summarizeEvent(e))).toEqual([
+      `idle (its time ${new Date(now + 365 * 24 * 3600 * 1000).toISOString()} was ahead of the relay's clock: taken as received)`,
+      `idle (its time ${new Date(8.64e15).toISOString()} was ahead of the relay's clock: taken as received)`,
+      `idle (its time ${new Date(ahead + 60_000).toISOString()} was ahead of the relay's clock: taken as received)`,
+      "idle"
+    ])
   })
 })
 
