@@ -13,6 +13,7 @@ import { SENDER_CHANNEL } from "../projector/projectBatch.ts"
 import { Projector } from "../projector/Projector.ts"
 import { claimDueSessions, type ClaimedSession } from "./claimDueSessions.ts"
 import { releaseClaims } from "./releaseClaims.ts"
+import { holdSenderInstance } from "./SenderInstance.ts"
 import { recordAttempt, recordDecisions, sessionsInHand } from "./SenderMetrics.ts"
 import { PushPlanner } from "./PushPlanner.ts"
 import { type OutgoingPush, PushTransport } from "./PushTransport.ts"
@@ -65,6 +66,7 @@ export const SenderLive = Layer.scopedDiscard(
       yield* subscription.take.pipe(Effect.zipRight(Queue.offer(wake, undefined)), Effect.forever, Effect.forkScoped)
     }
 
+    const instance = yield* holdSenderInstance
     const { settings } = yield* PushPlanner
     const { drainTimeoutMs } = yield* RelayConfig
 
@@ -174,7 +176,7 @@ export const SenderLive = Layer.scopedDiscard(
     const claimPages = Stream.paginateEffect(undefined, () =>
       Effect.gen(function*() {
         if (draining) return [[] as Array<ClaimedSession>, Option.none()] as const
-        const claims = yield* claimDueSessions(CLAIM_LIMIT, LEASE_SECONDS)
+        const claims = yield* claimDueSessions(CLAIM_LIMIT, LEASE_SECONDS, instance)
         yield* hold(claims)
         return [claims, claims.length === CLAIM_LIMIT ? Option.some(undefined) : Option.none()] as const
       })

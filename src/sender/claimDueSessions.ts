@@ -2,6 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { Effect, Either } from "effect"
 import { decodePlannerMemory, type PlannerMemory } from "../../domain/PlannerMemory.ts"
 import { decodeSessionState, decodeTenantState, initialTenantState, type SessionState, type TenantState } from "../../domain/SessionState.ts"
+import { SENDER_LOCK_CLASS } from "./SenderInstance.ts"
 
 export interface ClaimedSession {
   readonly tenant: string
@@ -26,16 +27,19 @@ export interface ClaimedSession {
  * Takes up to `limit` due sessions for this relay. SKIP LOCKED lets several
  * relays claim side by side; the lease (`leased_until`) keeps the claim after
  * this short transaction ends, until the outcome is recorded or, if we die, it
- * expires. A leased session is not claimed again even when a newer state makes
+ * expires or (`holder`, see SenderInstance.ts) our instance lock is seen free. A leased session is not claimed again even when a newer state makes
  * it due meanwhile: one handler per session keeps its pushes in order.
  */
-export const claimDueSessions = (limit: number, leaseSeconds: number) =>
+export const claimDueSessions = (limit: number, leaseSeconds: number, holder: number | null = null) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const claimed = yield* sql<{ tenant: string; session_id: string; memory: unknown; version: string; caused_by: string | null; leased_until: string }>`
       with due as (
         select tenant, session_id from sender_sessions
-        where due_at <= now() and (leased_until is null or leased_until <= now())
+        where due_at <= now()
+          and (leased_until is null or leased_until <= now()
+            -- Leased by a relay whose instance lock is free: it died; its lease means nothing.
+            or (leased_by is not null and leased_by is distinct from ${holder} and pg_try_advisory_xact_lock(${SENDER_LOCK_CLASS}, leased_by)))
         -- Transitions before progress: when the sender is behind, an end or a permission
         -- overtakes the backlog; among equals, the longest waiting first.
         order by claim_priority desc, due_at
@@ -44,7 +48,7 @@ export const claimDueSessions = (limit: number, leaseSeconds: number) =>
       )
       , claimed as (
         update sender_sessions s
-          set leased_until = now() + make_interval(secs => ${leaseSeconds}), updated_at = now()
+          set leased_until = now() + make_interval(secs => ${leaseSeconds}), leased_by = ${holder}, updated_at = now()
         from due
         where s.tenant = due.tenant and s.session_id = due.session_id
         returning s.tenant, s.session_id, s.memory, s.version::text as version, s.caused_by::text as caused_by,

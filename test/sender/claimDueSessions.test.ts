@@ -1,10 +1,13 @@
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
+import pg from "pg"
+import { inject } from "vitest"
 import { initialMemory } from "../../domain/PlannerMemory.ts"
 import { Checkpoint } from "../../src/eventstore/readAfter.ts"
 import { writeProjectedBatch } from "../../src/projector/writeProjectedBatch.ts"
 import { claimDueSessions, type ClaimedSession } from "../../src/sender/claimDueSessions.ts"
+import { SENDER_LOCK_CLASS } from "../../src/sender/SenderInstance.ts"
 import { recordOutcomes, type SessionOutcome } from "../../src/sender/recordOutcomes.ts"
 import { freshDatabaseLayer } from "../support/database.ts"
 
@@ -20,6 +23,15 @@ const onlyDue = (tenant: string, sessionId: string) =>
       sql`delete from sender_sessions`,
       sql`insert into sender_sessions (tenant, session_id, due_at, version) values (${tenant}, ${sessionId}, now(), 1)`
     ))
+
+/** The URL of the database this suite's pool is on. */
+const currentDatabaseUrl = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const [row] = yield* sql<{ name: string }>`select current_database() as name`
+  const url = new URL(inject("databaseUrl"))
+  url.pathname = `/${row!.name}`
+  return url.toString()
+})
 
 // A database of its own: claims take any due session.
 layer(freshDatabaseLayer("claims"), { excludeTestServices: true })("claiming due sessions", (it) => {
@@ -54,6 +66,32 @@ layer(freshDatabaseLayer("claims"), { excludeTestServices: true })("claiming due
       const [kept] = yield* sql<{ claim_priority: number; due: boolean }>`
         select claim_priority, due_at <= now() as due from sender_sessions where session_id = 'ses_end'`
       expect(kept).toEqual({ claim_priority: 1, due: true })
+    }))
+
+  it.effect("a lease whose relay died (its instance lock free) is taken at once; a living relay's is not", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`delete from sender_sessions`
+      yield* sql`
+        insert into sender_sessions (tenant, session_id, due_at, version, leased_until, leased_by) values
+          ('t', 'ses_dead_holder', now(), 1, now() + interval '1 hour', 4242),
+          ('t', 'ses_live_holder', now(), 1, now() + interval '1 hour', 5151),
+          ('t', 'ses_old_lease', now(), 1, now() + interval '1 hour', null)`
+      // Another relay, alive: its own connection holds its instance lock.
+      const other = new pg.Client({ connectionString: yield* currentDatabaseUrl })
+      yield* Effect.promise(() => other.connect().then(() => other.query(`select pg_advisory_lock(${SENDER_LOCK_CLASS}, 5151)`)))
+      const claimed = yield* claimDueSessions(10, 30, 7)
+      expect(claimed.map((c) => c.sessionId)).toEqual(["ses_dead_holder"])
+      const [row] = yield* sql<{ leased_by: number }>`select leased_by from sender_sessions where session_id = 'ses_dead_holder'`
+      expect(row?.leased_by).toBe(7)
+      // Our own leases stay ours until recorded.
+      expect(yield* claimDueSessions(10, 30, 7)).toEqual([])
+
+      // The other relay dies: its connection closes and its lock is free.
+      yield* Effect.promise(() => other.end())
+      expect((yield* claimDueSessions(10, 30, 7)).map((c) => c.sessionId)).toEqual(["ses_live_holder"])
+      // A lease taken before leases named their holder still runs until it expires.
+      expect(yield* sql`select 1 from sender_sessions where session_id = 'ses_old_lease' and leased_by is null and leased_until > now()`).toHaveLength(1)
     }))
 
   it.effect("a session being handled is not claimed again when a transition lands, only after its release", () =>

@@ -146,8 +146,8 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioFig
     markStreamed()
     await chaos
 
-    // Every activity ends and every turn alerts; a session a killed relay held is taken
-    // again when its 30 s lease ends, so allow for that.
+    // Every activity ends and every turn alerts (what a killed relay held, the next claims
+    // at once: its instance lock is free).
     const pushesTo = (token: string) => fixture.simulator.pushes.filter((p) => p.token === token)
     const done = () =>
       Array.from({ length: options.sessions }, (_, s) => pushesTo(activityToken(s)).at(-1)?.payload.aps["content-state"]?.sessionTitle === finalTitle(s))
