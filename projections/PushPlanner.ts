@@ -29,10 +29,19 @@ export interface PlannerSettings {
    * any push to an activity after its `end`.
    */
   readonly endSettleMs: number
+  /**
+   * When the sender last began claiming: its start, or the end of a database outage it
+   * could not claim through. Clients resend what they could not deliver then, so an end
+   * waits until RESUME_GRACE_MS after it, too. Recorded with each run, like the rest.
+   */
+  readonly resumedAt: number
   readonly defaultBundleId: string | null
   /** Alerts of one session replace each other on the phone (apns-collapse-id); off: each stays. */
   readonly collapseAlerts: boolean
 }
+
+/** After the sender (re)starts claiming, how long an end waits for events clients resend. */
+export const RESUME_GRACE_MS = 2_000
 
 /** The sound OpenCode's app bundles; iOS plays the default sound for an app without the file. */
 export const ALERT_SOUND = "alert.wav"
@@ -147,12 +156,13 @@ export const planPushes = (
   }
   let next: PlannerMemory = memory
   const bundleOf = (bundleId: string | null) => bundleId ?? settings.defaultBundleId
-  // The settle window starts the first time a run sees the turn ended, and is remembered.
+  // The settle window starts the first time a run sees the turn ended, and is remembered;
+  // a sender that only just (re)started claiming waits out its resume grace as well.
   const endSettleUntil = (turn: number) => {
-    if (memory.endSettle?.turn === turn) return memory.endSettle.until
     if (settings.endSettleMs <= 0) return now
-    const until = now + settings.endSettleMs
-    next = { ...next, endSettle: { turn, until } }
+    const remembered = memory.endSettle?.turn === turn ? memory.endSettle.until : null
+    const until = Math.max(remembered ?? now + settings.endSettleMs, settings.resumedAt + RESUME_GRACE_MS)
+    if (until !== remembered) next = { ...next, endSettle: { turn, until } }
     return until
   }
 

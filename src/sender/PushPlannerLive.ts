@@ -15,6 +15,8 @@ export const PushPlannerLive = (defaultBundleId: Option.Option<string>) =>
         throttleMs: config.throttleMs,
         permissionGraceMs: config.permissionGraceMs,
         endSettleMs: config.endSettleMs,
+        // The sender sets it when it starts claiming.
+        resumedAt: 0,
         collapseAlerts: config.collapseAlerts,
         defaultBundleId: Option.getOrNull(defaultBundleId)
       })

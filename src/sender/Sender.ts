@@ -67,7 +67,11 @@ export const SenderLive = Layer.scopedDiscard(
     }
 
     const instance = yield* holdSenderInstance
-    const { settings } = yield* PushPlanner
+    const planner = yield* PushPlanner
+    // Since when the sender claims without failing: its start, or the end of an outage.
+    let resumedAt = yield* Clock.currentTimeMillis
+    let claimsFailing = false
+    const currentSettings = () => ({ ...planner.settings, resumedAt })
     const { drainTimeoutMs } = yield* RelayConfig
 
     let draining = false
@@ -94,6 +98,7 @@ export const SenderLive = Layer.scopedDiscard(
           yield* Effect.logError(`sender: session ${claim.sessionId} not planned: ${claim.undecodable}`)
           return failed(claim, now, claim.undecodable ?? "sender memory does not decode", claim.causedBy)
         }
+        const settings = currentSettings()
         const plan = yield* Effect.try(() =>
           planStep({ session: claim.session, registrations: claim.registrations, memory, now, settings })
         )
@@ -143,7 +148,7 @@ export const SenderLive = Layer.scopedDiscard(
       const result = failedStep(claim.memory, now, error)
       return {
         claim,
-        run: { sessionPosition: position, plannedAt: now, settings, decisions: result.decisions },
+        run: { sessionPosition: position, plannedAt: now, settings: currentSettings(), decisions: result.decisions },
         attempts: [],
         memory: result.memory,
         nextDueAt: result.nextDueAt,
@@ -177,6 +182,10 @@ export const SenderLive = Layer.scopedDiscard(
       Effect.gen(function*() {
         if (draining) return [[] as Array<ClaimedSession>, Option.none()] as const
         const claims = yield* claimDueSessions(CLAIM_LIMIT, LEASE_SECONDS, instance)
+        if (claimsFailing) {
+          claimsFailing = false
+          resumedAt = yield* Clock.currentTimeMillis
+        }
         yield* hold(claims)
         return [claims, claims.length === CLAIM_LIMIT ? Option.some(undefined) : Option.none()] as const
       })
@@ -216,7 +225,10 @@ export const SenderLive = Layer.scopedDiscard(
         Option.match(Cause.failureOption(cause), {
           onNone: () => Effect.logError("sender: stopped by a defect; restarting", cause),
           onSome: (error) => Effect.logWarning(`sender: database unavailable (${describeError(error)}); retrying`)
-        }).pipe(Effect.zipRight(Effect.sleep(POLL_INTERVAL)))
+        }).pipe(
+          Effect.zipRight(Effect.sync(() => void (claimsFailing = true))),
+          Effect.zipRight(Effect.sleep(POLL_INTERVAL))
+        )
       ),
       Effect.forever,
       Effect.forkScoped

@@ -13,6 +13,7 @@ const StoredRun = Schema.Struct({
     permissionGraceMs: Schema.Number,
     // Runs recorded before the end waited planned without a settle window.
     endSettleMs: Schema.optionalWith(Schema.Number, { default: () => 0 }),
+    resumedAt: Schema.optionalWith(Schema.Number, { default: () => 0 }),
     defaultBundleId: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
     collapseAlerts: Schema.optionalWith(Schema.Boolean, { exact: true })
   })

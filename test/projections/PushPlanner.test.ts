@@ -1,10 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { SessionState, TenantState } from "../../domain/SessionState.ts"
 import { initialMemory, type PlannerMemory } from "../../domain/PlannerMemory.ts"
-import { claimsFirst, pacedByThrottle, planPushes, settlePush } from "../../projections/PushPlanner.ts"
+import { claimsFirst, pacedByThrottle, planPushes, RESUME_GRACE_MS, settlePush } from "../../projections/PushPlanner.ts"
 import { asked, busy, foldAll, idle, oc, pushline, replied, T0, text } from "./support.ts"
 
-const settings = { throttleMs: 10_000, permissionGraceMs: 5_000, endSettleMs: 0, defaultBundleId: "com.example.app", collapseAlerts: false }
+const settings = { throttleMs: 10_000, permissionGraceMs: 5_000, endSettleMs: 0, resumedAt: 0, defaultBundleId: "com.example.app", collapseAlerts: false }
 const tenant: TenantState = {
   version: 1,
   devices: { aaaa: { bundleId: null, apnsEnv: "sandbox", pushToStartToken: "bbbb", events: ["complete", "permission", "error"], sound: null } },
@@ -79,6 +79,16 @@ describe("push planner", () => {
     const next = withActivity(foldAll([busy(0), text("one", 10), idle(500), busy(2000), idle(3000)]).state)
     const e = planPushes(next, tenant, settlePush(d.memory, d.intents[0]!, "delivered", null, T0 + 1100, 0.5).memory, T0 + 3100, settling)
     expect(e.holds).toEqual([{ kind: "end-settle", target: "cccc", until: T0 + 3600 }])
+  })
+
+  it("an end planned just after the sender (re)started claiming waits out the resume grace", () => {
+    const resumed = { ...settings, endSettleMs: 500, resumedAt: T0 + 500 }
+    const done = withActivity(foldAll([busy(0), text("one", 10), idle(400)]).state)
+    const memory = { ...initialMemory(), endSettle: { turn: 1, until: T0 + 900 } }
+    const plan = planPushes(done, tenant, memory, T0 + 1000, resumed)
+    expect(plan.holds).toEqual([{ kind: "end-settle", target: "cccc", until: T0 + 500 + RESUME_GRACE_MS }])
+    expect(plan.memory.endSettle).toEqual({ turn: 1, until: T0 + 500 + RESUME_GRACE_MS })
+    expect(planPushes(done, tenant, plan.memory, T0 + 500 + RESUME_GRACE_MS, resumed).intents.map((i) => i.event)).toContain("end")
   })
 
   it("a permission answered within the grace is never pushed; one still pending after it is", () => {

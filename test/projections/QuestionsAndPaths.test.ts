@@ -9,7 +9,7 @@ import type { TenantState } from "../../domain/SessionState.ts"
 import { planStep } from "../../projections/SenderStep.ts"
 import { busy, foldAll, idle, oc, pushline, T0 } from "./support.ts"
 
-const settings = { throttleMs: 10_000, permissionGraceMs: 5_000, endSettleMs: 0, defaultBundleId: "com.example.app", collapseAlerts: false }
+const settings = { throttleMs: 10_000, permissionGraceMs: 5_000, endSettleMs: 0, resumedAt: 0, defaultBundleId: "com.example.app", collapseAlerts: false }
 const tenant = (sound: string | null = null): TenantState => ({
   version: 1,
   devices: { aaaa: { bundleId: null, apnsEnv: "sandbox", pushToStartToken: null, events: ["complete", "permission", "error"], sound } },

@@ -4,7 +4,7 @@ import type { TenantState } from "../../domain/SessionState.ts"
 import { failedStep, MAX_STEP_FAILURES, NO_STATE_RETRY_MS, planStep, senderStep, settleStep } from "../../projections/SenderStep.ts"
 import { asked, busy, foldAll, idle, pushline, replied, T0 } from "./support.ts"
 
-const settings = { throttleMs: 10_000, permissionGraceMs: 5_000, endSettleMs: 0, defaultBundleId: null, collapseAlerts: false }
+const settings = { throttleMs: 10_000, permissionGraceMs: 5_000, endSettleMs: 0, resumedAt: 0, defaultBundleId: null, collapseAlerts: false }
 const device = (fields: Partial<TenantState["devices"][string]> = {}): TenantState["devices"][string] => ({
   bundleId: "com.example.app",
   apnsEnv: "sandbox",

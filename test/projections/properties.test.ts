@@ -21,7 +21,7 @@ const T0 = Date.parse("2026-11-22T10:00:00Z")
 const TENANT = "t"
 const ROOTS = ["ses_a", "ses_b"] as const
 const CHILD = "ses_child"
-const settings: PlannerSettings = { throttleMs: 1_000, permissionGraceMs: 800, endSettleMs: 300, defaultBundleId: "com.example.app", collapseAlerts: false }
+const settings: PlannerSettings = { throttleMs: 1_000, permissionGraceMs: 800, endSettleMs: 300, resumedAt: 0, defaultBundleId: "com.example.app", collapseAlerts: false }
 
 /** What happens next in the generated log. */
 type Step =
