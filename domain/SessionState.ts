@@ -111,17 +111,17 @@ export const DeviceRegistration = Schema.Struct({
 })
 export type DeviceRegistration = typeof DeviceRegistration.Type
 
-/** Tenant-level state: devices, subagent parents. */
-export const TenantState = Schema.Struct({
+/** A tenant's registrations (stored in tenant_registrations): its devices, and which sessions are subagents of which. */
+export const Registrations = Schema.Struct({
   version: Schema.Literal(STATE_VERSION),
   devices: Schema.Record({ key: Schema.String, value: DeviceRegistration }),
   parents: Schema.Record({ key: Schema.String, value: Schema.String })
 })
-export type TenantState = typeof TenantState.Type
+export type Registrations = typeof Registrations.Type
 
-export const initialTenantState = (): TenantState => ({ version: STATE_VERSION, devices: {}, parents: {} })
+export const initialRegistrations = (): Registrations => ({ version: STATE_VERSION, devices: {}, parents: {} })
 
 export const decodeSessionState = decodeStored(SessionState)
 /** A tenant with no stored registrations (null) has none. */
-export const decodeTenantState = (value: unknown) => value === null || value === undefined ? Either.right(initialTenantState()) : decodeTenant(value)
-const decodeTenant = decodeStored(TenantState)
+export const decodeRegistrations = (value: unknown) => value === null || value === undefined ? Either.right(initialRegistrations()) : decodeStoredRegistrations(value)
+const decodeStoredRegistrations = decodeStored(Registrations)

@@ -1,6 +1,6 @@
 import type { Either } from "effect"
 import type { LoggedEvent } from "../domain/LoggedEvent.ts"
-import type { FoldResult } from "./TenantFold.ts"
+import type { FoldResult } from "./RegistrationsFold.ts"
 
 /**
  * Folding a batch of the log, pure: which sessions each event reaches
@@ -11,7 +11,7 @@ import type { FoldResult } from "./TenantFold.ts"
  * read; `Folds` says what the states are and how events change them.
  */
 export interface Folds<S, T> {
-  /** Sessions the event updates: usually its own, none for tenant-level events; given the tenant state after the event. */
+  /** Sessions the event updates: usually its own, none for tenant-level events; given the registrations after the event. */
   readonly sessionsOf: (event: LoggedEvent, tenantState: T) => ReadonlyArray<string>
   readonly initialSession: (tenant: string, sessionId: string) => S
   readonly applySession: (state: S, event: LoggedEvent) => FoldResult<S>
@@ -51,7 +51,7 @@ export interface SessionStateRow<S = unknown> {
   readonly claim_priority: number
 }
 
-export interface TenantStateRow<T = unknown> {
+export interface RegistrationsRow<T = unknown> {
   readonly tenant: string
   readonly state: T
   readonly last_position: string
@@ -76,7 +76,7 @@ export interface StepRow {
 
 export interface ProjectedWrites<S = unknown, T = unknown> {
   readonly sessions: ReadonlyArray<SessionStateRow<S>>
-  readonly tenants: ReadonlyArray<TenantStateRow<T>>
+  readonly tenants: ReadonlyArray<RegistrationsRow<T>>
   /**
    * What an event did, for the events whose steps do not say it: no step (a registration,
    * an event no fold uses), several, one on another session (a subagent's event on its
@@ -102,7 +102,7 @@ const orInitial = <A>(state: A | Undecodable | null | undefined, initial: () => 
   state === null || state === undefined ? initial() : state
 
 /**
- * The sessions a batch touches. Routing can depend on tenant state (subagent ->
+ * The sessions a batch touches. Routing can depend on the registrations (subagent ->
  * root), so the tenant fold runs over the batch first to learn them.
  */
 export const sessionsTouched = <S, T>(folds: Folds<S, T>, events: ReadonlyArray<LoggedEvent>, before: StatesBefore<S, T>) => {
@@ -224,7 +224,7 @@ export const foldBatch = <S, T>(folds: Folds<S, T>, events: ReadonlyArray<Logged
     urgent: change.urgent,
     claim_priority: change.first ? 1 : 0
   }))
-  const tenantRows: Array<TenantStateRow<T>> = [...changedTenants.entries()].map(([tenant, change]) => ({
+  const tenantRows: Array<RegistrationsRow<T>> = [...changedTenants.entries()].map(([tenant, change]) => ({
     tenant,
     state: change.state,
     last_position: change.position.toString()

@@ -1,7 +1,7 @@
 import { ContentState } from "../domain/ContentState.ts"
 import type { PlannerMemory } from "../domain/PlannerMemory.ts"
 import type { DeliveryOutcome, HoldKind, SkipReason } from "../domain/PushDecision.ts"
-import type { SessionState, TenantState } from "../domain/SessionState.ts"
+import type { SessionState, Registrations } from "../domain/SessionState.ts"
 import {
   buildAlertPayload,
   buildLiveActivityEnd,
@@ -135,7 +135,7 @@ export const pacedByThrottle = (before: SessionState, after: SessionState): bool
 
 export const planPushes = (
   state: SessionState,
-  tenant: TenantState,
+  registrations: Registrations,
   memory: PlannerMemory,
   now: number,
   settings: PlannerSettings
@@ -215,7 +215,7 @@ export const planPushes = (
     } else {
       // A turn that ended before any activity existed still gets one, showing the final
       // state; the phone then registers its token and is sent the `end`.
-      const starters = Object.entries(tenant.devices).filter(([, device]) => device.pushToStartToken !== null)
+      const starters = Object.entries(registrations.devices).filter(([, device]) => device.pushToStartToken !== null)
       if (starters.length === 0 && memory.noTokenTurn !== state.turn) {
         // Once a turn: every state of it would say the same.
         skip("live-activity", "start", "liveactivity", "no-token")
@@ -260,7 +260,7 @@ export const planPushes = (
     }
   }
 
-  const alertIntent = (alert: SessionState["alerts"][number], deviceToken: string, device: TenantState["devices"][string], bundle: string): Intent => ({
+  const alertIntent = (alert: SessionState["alerts"][number], deviceToken: string, device: Registrations["devices"][string], bundle: string): Intent => ({
     token: deviceToken,
     environment: device.apnsEnv,
     pushType: "alert",
@@ -286,7 +286,7 @@ export const planPushes = (
   let pendingAlerts = memory.pendingAlerts
   for (const [target, pending] of Object.entries(memory.pendingAlerts)) {
     const alert = state.alerts.find((a) => a.seq === pending.seq)
-    const device = tenant.devices[pending.token]
+    const device = registrations.devices[pending.token]
     const bundle = device === undefined ? null : bundleOf(device.bundleId)
     const overtaken = state.alerts.some((a) => a.seq > pending.seq && a.duplicateOf === null && a.seq <= memory.alertsDone)
     if (alert === undefined || device === undefined || bundle === null || overtaken) {
@@ -303,7 +303,7 @@ export const planPushes = (
 
   // New alerts, in order; a permission alert waits out the grace and is dropped if answered.
   let alertsDone = memory.alertsDone
-  const devices = Object.entries(tenant.devices)
+  const devices = Object.entries(registrations.devices)
   for (const alert of state.alerts) {
     if (alert.seq <= alertsDone) continue
     if (alert.duplicateOf !== null) {

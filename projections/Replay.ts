@@ -1,11 +1,11 @@
 import type { LoggedEvent } from "../domain/LoggedEvent.ts"
 import { initialMemory, type PlannerMemory } from "../domain/PlannerMemory.ts"
 import type { AttemptAnswer, DeliveryOutcome, PushDecision } from "../domain/PushDecision.ts"
-import { initialSessionState, initialTenantState, type SessionState, type TenantState } from "../domain/SessionState.ts"
+import { initialSessionState, initialRegistrations, type SessionState, type Registrations } from "../domain/SessionState.ts"
 import type { Intent, PlannerSettings } from "./PushPlanner.ts"
 import { failedStep, type PlannedStep, planStep, settleStep } from "./SenderStep.ts"
 import { applySession } from "./SessionFold.ts"
-import { applyTenant, sessionsOfEvent, touchesTenant } from "./TenantFold.ts"
+import { applyRegistrations, sessionsOfEvent, touchesRegistrations } from "./RegistrationsFold.ts"
 
 /**
  * Replay: re-folds a session's log with today's code and runs the sender's
@@ -133,28 +133,28 @@ export const replaySession = (input: {
   readonly now: number
 }): ReplayResult => {
   const { events, sessionId } = input
-  // Which events reach this session, routed with the tenant state after each (as the projector does).
+  // Which events reach this session, routed with the registrations after each (as the projector does).
   const routed: Array<boolean> = []
-  let routing: TenantState = initialTenantState()
+  let routing: Registrations = initialRegistrations()
   for (const event of events) {
-    if (touchesTenant(event)) routing = applyTenant(routing, event).state
+    if (touchesRegistrations(event)) routing = applyRegistrations(routing, event).state
     routed.push(sessionsOfEvent(event, routing).includes(sessionId))
   }
   const indexOf = new Map(events.map((event, i) => [event.position.toString(), i]))
 
   let session: SessionState = initialSessionState(sessionId)
-  let tenant: TenantState = initialTenantState()
+  let registrations: Registrations = initialRegistrations()
   let sessionCursor = 0
-  let tenantCursor = 0
+  let registrationsCursor = 0
   const foldSessionThrough = (index: number) => {
     for (; sessionCursor <= index && sessionCursor < events.length; sessionCursor++) {
       if (routed[sessionCursor]) session = applySession(session, events[sessionCursor]!).state
     }
   }
-  const foldTenantThrough = (index: number) => {
-    for (; tenantCursor <= index && tenantCursor < events.length; tenantCursor++) {
-      const event = events[tenantCursor]!
-      if (touchesTenant(event)) tenant = applyTenant(tenant, event).state
+  const foldRegistrationsThrough = (index: number) => {
+    for (; registrationsCursor <= index && registrationsCursor < events.length; registrationsCursor++) {
+      const event = events[registrationsCursor]!
+      if (touchesRegistrations(event)) registrations = applyRegistrations(registrations, event).state
     }
   }
   const foldReceivedBy = (at: number) => {
@@ -163,7 +163,7 @@ export const replaySession = (input: {
       if (event.receivedTime <= at) last = i
     })
     foldSessionThrough(last)
-    foldTenantThrough(last)
+    foldRegistrationsThrough(last)
   }
 
   const settingsOf = (base: PlannerSettings): PlannerSettings => ({ ...base, ...input.overrides })
@@ -183,7 +183,7 @@ export const replaySession = (input: {
   const stepAt = (at: number, run: ReplayRun | null): ReadonlyArray<PushDecision> => {
     let plan: PlannedStep
     try {
-      plan = planStep({ session, registrations: tenant, memory, now: at, settings })
+      plan = planStep({ session, registrations, memory, now: at, settings })
     } catch (error) {
       const failed = failedStep(memory, at, `planning failed: ${String(error)}`)
       memory = failed.memory ?? memory
@@ -225,7 +225,7 @@ export const replaySession = (input: {
     settings = settingsOf(run.settings)
     if (whatIf) followDue(run.plannedAt)
     foldSessionThrough(indexOf.get(run.sessionPosition) ?? events.length - 1)
-    foldTenantThrough(run.registrationsPosition === null ? -1 : (indexOf.get(run.registrationsPosition) ?? events.length - 1))
+    foldRegistrationsThrough(run.registrationsPosition === null ? -1 : (indexOf.get(run.registrationsPosition) ?? events.length - 1))
     if (isRecordedFailure(run) && !whatIf) {
       // Why it failed (a row that did not decode, an exception) is not in the log: take the record's word.
       const failed = failedStep(memory, run.plannedAt, "recorded failure")
@@ -243,9 +243,9 @@ export const replaySession = (input: {
     const lastRunAt = input.runs[input.runs.length - 1]?.plannedAt ?? -Infinity
     const lastReceived = events.reduce((max, event) => Math.max(max, event.receivedTime), -Infinity)
     followDue(Math.min(lastReceived, input.now))
-    if (sessionCursor < events.length || tenantCursor < events.length) {
+    if (sessionCursor < events.length || registrationsCursor < events.length) {
       foldSessionThrough(events.length - 1)
-      foldTenantThrough(events.length - 1)
+      foldRegistrationsThrough(events.length - 1)
       const at = Math.max(lastRunAt, lastReceived)
       if (Number.isFinite(at) && at <= input.now) stepAt(at, null)
     }

@@ -1,6 +1,6 @@
 import type { PlannerMemory } from "../domain/PlannerMemory.ts"
 import type { AttemptAnswer, PushDecision } from "../domain/PushDecision.ts"
-import type { SessionState, TenantState } from "../domain/SessionState.ts"
+import type { SessionState, Registrations } from "../domain/SessionState.ts"
 import { type Intent, type PlannerSettings, planPushes, settlePush } from "./PushPlanner.ts"
 
 /**
@@ -15,7 +15,7 @@ import { type Intent, type PlannerSettings, planPushes, settlePush } from "./Pus
 export interface StepInput {
   /** The projected state; null when the projector has not written one yet. */
   readonly session: SessionState | null
-  readonly registrations: TenantState
+  readonly registrations: Registrations
   readonly memory: PlannerMemory
   /** The run's clock (epoch ms). */
   readonly now: number

@@ -2,7 +2,7 @@ import { LAST_MESSAGE_MAX } from "../domain/ContentState.ts"
 import type { LoggedEvent } from "../domain/LoggedEvent.ts"
 import type { QueuedAlert, SessionState } from "../domain/SessionState.ts"
 import { trimAtWord } from "./ApnsPayload.ts"
-import type { FoldResult } from "./TenantFold.ts"
+import type { FoldResult } from "./RegistrationsFold.ts"
 
 /**
  * The session fold: DESIGN.md's session semantics over OpenCode events,

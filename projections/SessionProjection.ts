@@ -1,16 +1,16 @@
 import { LegacyEventPosted } from "../domain/PushlineEvent.ts"
 import {
   decodeSessionState,
-  decodeTenantState,
+  decodeRegistrations,
   initialSessionState,
-  initialTenantState,
+  initialRegistrations,
   type SessionState,
-  type TenantState
+  type Registrations
 } from "../domain/SessionState.ts"
 import type { Folds } from "./FoldBatch.ts"
 import { claimsFirst, contentStateOf, pacedByThrottle } from "./PushPlanner.ts"
 import { applySession } from "./SessionFold.ts"
-import { applyTenant, sessionsOfEvent, touchesTenant } from "./TenantFold.ts"
+import { applyRegistrations, sessionsOfEvent, touchesRegistrations } from "./RegistrationsFold.ts"
 
 /**
  * The projection the relay runs: Live Activity state per session, devices
@@ -18,7 +18,7 @@ import { applyTenant, sessionsOfEvent, touchesTenant } from "./TenantFold.ts"
  * live projector and rebuild fold the log with it; replay uses the same
  * session and tenant folds.
  */
-export const sessionFolds: Folds<SessionState, TenantState> = {
+export const sessionFolds: Folds<SessionState, Registrations> = {
   sessionsOf: sessionsOfEvent,
   initialSession: (_tenant, sessionId) => initialSessionState(sessionId),
   applySession,
@@ -27,9 +27,9 @@ export const sessionFolds: Folds<SessionState, TenantState> = {
   // A /v1/event post waits (at most 2 s) for its pushes: first in line too.
   claimsFirst: (after, event) => event.type === LegacyEventPosted._tag || claimsFirst(after),
   shownState: contentStateOf,
-  touchesRegistrations: touchesTenant,
-  initialRegistrations: () => initialTenantState(),
-  applyRegistrations: applyTenant,
+  touchesRegistrations: touchesRegistrations,
+  initialRegistrations: () => initialRegistrations(),
+  applyRegistrations: applyRegistrations,
   decodeSession: decodeSessionState,
-  decodeRegistrations: decodeTenantState
+  decodeRegistrations: decodeRegistrations
 }

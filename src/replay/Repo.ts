@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Effect, Either } from "effect"
-import { decodeTenantState, initialTenantState } from "../../domain/SessionState.ts"
-import { rootOf } from "../../projections/TenantFold.ts"
+import { decodeRegistrations, initialRegistrations } from "../../domain/SessionState.ts"
+import { rootOf } from "../../projections/RegistrationsFold.ts"
 import { type EventRow, toLoggedEvent } from "../eventstore/readAfter.ts"
 
 /**
@@ -14,7 +14,7 @@ export const readSessionLog = (tenant: string, sessionId: string) =>
     const sql = yield* SqlClient.SqlClient
     const stored = yield* sql<{ state: unknown }>`select state from tenant_registrations where tenant = ${tenant}`
     // Which sessions are subagents of this one; registrations that do not decode name none.
-    const registrations = Either.getOrElse(decodeTenantState(stored[0]?.state ?? null), initialTenantState)
+    const registrations = Either.getOrElse(decodeRegistrations(stored[0]?.state ?? null), initialRegistrations)
     const children = Object.keys(registrations.parents).filter((child) => child !== sessionId && rootOf(registrations, child) === sessionId)
     const rows = yield* sql<EventRow>`
       select position::text as position, transaction_id::text as transaction_id, tenant, session_id, event_id, type,

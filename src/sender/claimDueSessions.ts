@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Effect, Either } from "effect"
 import { decodePlannerMemory, type PlannerMemory } from "../../domain/PlannerMemory.ts"
-import { decodeSessionState, decodeTenantState, initialTenantState, type SessionState, type TenantState } from "../../domain/SessionState.ts"
+import { decodeSessionState, decodeRegistrations, initialRegistrations, type SessionState, type Registrations } from "../../domain/SessionState.ts"
 import { SENDER_LOCK_CLASS } from "./SenderInstance.ts"
 
 export interface ClaimedSession {
@@ -16,7 +16,7 @@ export interface ClaimedSession {
   readonly causedBy: string | null
   /** null when no state is projected yet. */
   readonly session: SessionState | null
-  readonly registrations: TenantState
+  readonly registrations: Registrations
   /** Log position of the newest event in `registrations`. */
   readonly registrationsPosition: string | null
   /** Which stored row did not decode, and why; the session is then not planned. */
@@ -72,7 +72,7 @@ export const claimDueSessions = (limit: number, leaseSeconds: number, holder: nu
       const storedState = loaded?.state ?? null
       const memory = decodePlannerMemory(row.memory)
       const session = storedState === null ? Either.right(null) : decodeSessionState(storedState)
-      const registrations = decodeTenantState(loaded?.registrations ?? null)
+      const registrations = decodeRegistrations(loaded?.registrations ?? null)
       const undecodable = Either.isLeft(memory)
         ? `sender memory does not decode: ${memory.left}`
         : Either.isLeft(session)
@@ -88,7 +88,7 @@ export const claimDueSessions = (limit: number, leaseSeconds: number, holder: nu
         leasedUntil: row.leased_until,
         causedBy: row.caused_by,
         session: Either.getOrNull(session),
-        registrations: Either.getOrElse(registrations, initialTenantState),
+        registrations: Either.getOrElse(registrations, initialRegistrations),
         registrationsPosition: loaded?.registrations_position ?? null,
         undecodable
       }

@@ -123,7 +123,7 @@ describe("foldBatch", () => {
     ])
   })
 
-  it("uses the stored tenant state for routing, and reports a registration that changes nothing", () => {
+  it("uses the stored registrations for routing, and reports a registration that changes nothing", () => {
     const linked: StatesBefore<Toy, Links> = { tenant: () => ({ links: { ses_child: "ses_root" } }), session: () => undefined }
     const again = event("link", "", 1, { child: "ses_child", root: "ses_root" })
     const child = event("progress", "ses_child", 2)

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
-import type { SessionState, TenantState } from "../../domain/SessionState.ts"
+import type { SessionState, Registrations } from "../../domain/SessionState.ts"
 import { initialMemory, type PlannerMemory } from "../../domain/PlannerMemory.ts"
 import { claimsFirst, pacedByThrottle, planPushes, RESUME_GRACE_MS, settlePush } from "../../projections/PushPlanner.ts"
 import { asked, busy, foldAll, idle, oc, pushline, replied, T0, text } from "./support.ts"
 
 const settings = { throttleMs: 10_000, permissionGraceMs: 5_000, endSettleMs: 0, resumedAt: 0, defaultBundleId: "com.example.app", collapseAlerts: false }
-const tenant: TenantState = {
+const tenant: Registrations = {
   version: 1,
   devices: { aaaa: { bundleId: null, apnsEnv: "sandbox", pushToStartToken: "bbbb", events: ["complete", "permission", "error"], sound: null } },
   parents: {}

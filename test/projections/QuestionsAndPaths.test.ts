@@ -5,12 +5,12 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { initialMemory } from "../../domain/PlannerMemory.ts"
-import type { TenantState } from "../../domain/SessionState.ts"
+import type { Registrations } from "../../domain/SessionState.ts"
 import { planStep } from "../../projections/SenderStep.ts"
 import { busy, foldAll, idle, oc, pushline, T0 } from "./support.ts"
 
 const settings = { throttleMs: 10_000, permissionGraceMs: 5_000, endSettleMs: 0, resumedAt: 0, defaultBundleId: "com.example.app", collapseAlerts: false }
-const tenant = (sound: string | null = null): TenantState => ({
+const tenant = (sound: string | null = null): Registrations => ({
   version: 1,
   devices: { aaaa: { bundleId: null, apnsEnv: "sandbox", pushToStartToken: null, events: ["complete", "permission", "error"], sound } },
   parents: {}

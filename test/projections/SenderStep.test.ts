@@ -1,11 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { initialMemory } from "../../domain/PlannerMemory.ts"
-import type { TenantState } from "../../domain/SessionState.ts"
+import type { Registrations } from "../../domain/SessionState.ts"
 import { failedStep, MAX_STEP_FAILURES, NO_STATE_RETRY_MS, planStep, senderStep, settleStep } from "../../projections/SenderStep.ts"
 import { asked, busy, foldAll, idle, pushline, replied, T0 } from "./support.ts"
 
 const settings = { throttleMs: 10_000, permissionGraceMs: 5_000, endSettleMs: 0, resumedAt: 0, defaultBundleId: null, collapseAlerts: false }
-const device = (fields: Partial<TenantState["devices"][string]> = {}): TenantState["devices"][string] => ({
+const device = (fields: Partial<Registrations["devices"][string]> = {}): Registrations["devices"][string] => ({
   bundleId: "com.example.app",
   apnsEnv: "sandbox",
   pushToStartToken: null,
@@ -13,7 +13,7 @@ const device = (fields: Partial<TenantState["devices"][string]> = {}): TenantSta
   sound: null,
   ...fields
 })
-const tenantWith = (devices: TenantState["devices"]): TenantState => ({ version: 1, devices, parents: {} })
+const tenantWith = (devices: Registrations["devices"]): Registrations => ({ version: 1, devices, parents: {} })
 const skips = (decisions: ReadonlyArray<{ decision: string; target: string; event?: string; reason?: string }>) =>
   decisions.filter((d) => d.decision === "skipped").map((d) => [d.target, d.event, d.reason])
 

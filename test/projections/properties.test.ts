@@ -10,7 +10,7 @@ import * as fc from "fast-check"
 import { LoggedEvent } from "../../domain/LoggedEvent.ts"
 import { initialMemory, type PlannerMemory } from "../../domain/PlannerMemory.ts"
 import type { AttemptAnswer, DeliveryOutcome } from "../../domain/PushDecision.ts"
-import { initialTenantState, type SessionState, type TenantState } from "../../domain/SessionState.ts"
+import { initialRegistrations, type SessionState, type Registrations } from "../../domain/SessionState.ts"
 import { foldBatch, sessionKey } from "../../projections/FoldBatch.ts"
 import type { PlannerSettings } from "../../projections/PushPlanner.ts"
 import { isIdentical, type ReplayDelivery, type ReplayRun, replaySession } from "../../projections/Replay.ts"
@@ -127,7 +127,7 @@ const logOf = (steps: ReadonlyArray<Step>): Array<LoggedEvent> => {
 /** Folds the log in the given batches, each from the states the previous left (as the projector does). */
 const foldInBatches = (log: ReadonlyArray<LoggedEvent>, cuts: ReadonlyArray<number>) => {
   const sessions = new Map<string, SessionState>()
-  const tenants = new Map<string, TenantState>()
+  const tenants = new Map<string, Registrations>()
   const tenantPositions = new Map<string, string>()
   const steps: Array<unknown> = []
   const bounds = [...new Set([0, ...cuts.map((c) => c % (log.length + 1)), log.length])].sort((a, b) => a - b)
@@ -177,7 +177,7 @@ const simulateSender = (log: ReadonlyArray<LoggedEvent>, runsAfter: ReadonlyArra
   for (let k = 1; k <= log.length; k++) {
     const prefix = foldInBatches(log.slice(0, k), [])
     // As the sender claims: the stored states and the registrations' last position.
-    const tenant = prefix.tenants[TENANT] ?? initialTenantState()
+    const tenant = prefix.tenants[TENANT] ?? initialRegistrations()
     const tenantPosition = prefix.tenantPositions[TENANT] ?? null
     for (let r = 0; r < (runsAfter[k % runsAfter.length] ?? 0); r++) {
       for (const sessionId of ROOTS) {

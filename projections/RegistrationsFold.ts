@@ -1,5 +1,5 @@
 import type { LoggedEvent } from "../domain/LoggedEvent.ts"
-import type { TenantState } from "../domain/SessionState.ts"
+import type { Registrations } from "../domain/SessionState.ts"
 import { ASKS_FROM_CHILDREN } from "./SessionFold.ts"
 
 /**
@@ -14,7 +14,7 @@ export interface FoldResult<S> {
 
 const record = (value: unknown): Record<string, any> => (typeof value === "object" && value !== null ? (value as Record<string, any>) : {})
 
-export const touchesTenant = (event: LoggedEvent): boolean => {
+export const touchesRegistrations = (event: LoggedEvent): boolean => {
   if (event.type === "pushline.device.registered" || event.type === "pushline.device.unregistered") return true
   if (event.type === "pushline.token.invalidated" || event.type === "pushline.token.environment") return true
   if (event.type === "session.created" || event.type === "session.updated") {
@@ -23,7 +23,7 @@ export const touchesTenant = (event: LoggedEvent): boolean => {
   return false
 }
 
-export const applyTenant = (state: TenantState, event: LoggedEvent): FoldResult<TenantState> => {
+export const applyRegistrations = (state: Registrations, event: LoggedEvent): FoldResult<Registrations> => {
   const payload = record(event.payload)
   switch (event.type) {
     case "pushline.device.registered": {
@@ -44,7 +44,7 @@ export const applyTenant = (state: TenantState, event: LoggedEvent): FoldResult<
     case "pushline.token.invalidated": {
       const token = String(payload.token)
       let changed = false
-      const devices: Record<string, TenantState["devices"][string]> = {}
+      const devices: Record<string, Registrations["devices"][string]> = {}
       for (const [deviceToken, device] of Object.entries(state.devices)) {
         if (deviceToken === token) {
           changed = true
@@ -61,7 +61,7 @@ export const applyTenant = (state: TenantState, event: LoggedEvent): FoldResult<
       const token = String(payload.token)
       const apnsEnv = payload.apnsEnv === "sandbox" ? ("sandbox" as const) : ("production" as const)
       let changed = false
-      const devices: Record<string, TenantState["devices"][string]> = {}
+      const devices: Record<string, Registrations["devices"][string]> = {}
       for (const [deviceToken, device] of Object.entries(state.devices)) {
         const owns = deviceToken === token || device.pushToStartToken === token
         changed ||= owns && device.apnsEnv !== apnsEnv
@@ -81,7 +81,7 @@ export const applyTenant = (state: TenantState, event: LoggedEvent): FoldResult<
 }
 
 /** The root of a session: follows parent links (bounded, in case of a cycle). */
-export const rootOf = (state: TenantState, sessionId: string): string => {
+export const rootOf = (state: Registrations, sessionId: string): string => {
   let current = sessionId
   for (let i = 0; i < 16; i++) {
     const parent = state.parents[current]
@@ -92,11 +92,11 @@ export const rootOf = (state: TenantState, sessionId: string): string => {
 }
 
 /**
- * The sessions an event updates, given the tenant state after it: its own
+ * The sessions an event updates, given the registrations after it: its own
  * session, none for tenant-level events, and a subagent's permission request
  * also on its root session (the phone shows the root).
  */
-export const sessionsOfEvent = (event: LoggedEvent, tenantState: TenantState): ReadonlyArray<string> => {
+export const sessionsOfEvent = (event: LoggedEvent, tenantState: Registrations): ReadonlyArray<string> => {
   if (event.sessionId === "") return []
   if (ASKS_FROM_CHILDREN.has(event.type)) {
     const root = rootOf(tenantState, event.sessionId)
