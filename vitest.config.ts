@@ -7,6 +7,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],
-    pool: "forks"
+    pool: "forks",
+    // Most files wait on sockets and child processes: two at a time keep both cores busy,
+    // and more would load the machine enough to slow the relays they test.
+    maxWorkers: 2,
+    minWorkers: 1
   }
 })

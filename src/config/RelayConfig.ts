@@ -54,7 +54,7 @@ export const relaySettingsConfig: Config.Config<RelaySettings> = Config.all({
   bodyLimitBytes: positiveInt("PUSHLINE_BODY_LIMIT_BYTES", 1024 * 1024),
   throttleMs: positiveInt("PUSHLINE_THROTTLE_MS", 10_000),
   permissionGraceMs: nonNegativeInt("PUSHLINE_PERMISSION_GRACE_MS", 5_000),
-  endSettleMs: nonNegativeInt("PUSHLINE_END_SETTLE_MS", 500),
+  endSettleMs: nonNegativeInt("PUSHLINE_END_SETTLE_MS", 1_000),
   collapseAlerts: Config.boolean("PUSHLINE_COLLAPSE_ALERTS").pipe(Config.withDefault(false)),
   drainTimeoutMs: nonNegativeInt("PUSHLINE_DRAIN_TIMEOUT_MS", 10_000),
   statementTimeoutMs: nonNegativeInt("PUSHLINE_STATEMENT_TIMEOUT_MS", 3_000),
