@@ -1,30 +1,8 @@
-import * as fs from "node:fs/promises"
-import * as path from "node:path"
 import { describe, expect, it } from "vitest"
+import { clusterPids, signalAll } from "../test/support/clusterProcesses.ts"
 import { runScenario, summary } from "../test/support/crashScenario.ts"
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** The postmaster and every process it started, read from /proc. */
-const clusterPids = async (dataDir: string) => {
-  const postmaster = Number.parseInt((await fs.readFile(path.join(dataDir, "postgres", "postmaster.pid"), "utf8")).split("\n")[0]!, 10)
-  const children: Array<number> = []
-  for (const entry of await fs.readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue
-    const stat = await fs.readFile(`/proc/${entry}/stat`, "utf8").catch(() => "")
-    if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === postmaster) children.push(Number(entry))
-  }
-  return { postmaster, all: [postmaster, ...children] }
-}
-
-const signalAll = (pids: ReadonlyArray<number>, signal: NodeJS.Signals) =>
-  pids.forEach((pid) => {
-    try {
-      process.kill(pid, signal)
-    } catch {
-      // gone already
-    }
-  })
 
 /**
  * The relay's own embedded PostgreSQL, while 30 sessions stream: stalled (every

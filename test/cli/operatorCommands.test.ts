@@ -3,9 +3,8 @@ import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { execFile } from "node:child_process"
 import pg from "pg"
-import { inject } from "vitest"
 import { tenantOf } from "../../src/http/Authentication.ts"
-import { createFreshDatabase } from "../support/database.ts"
+import { createFreshDatabase, currentDatabaseUrl } from "../support/database.ts"
 import { pipelineLayer } from "../support/pipeline.ts"
 import { binEnv, pushlineBin, root } from "../support/pushlineBin.ts"
 import { recordingSettings, recordSession } from "../support/recordedSession.ts"
@@ -29,15 +28,6 @@ const pushline = (databaseUrl: string, ...args: Array<string>) =>
       }, (error, stdout, stderr) => resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr }))
     })
   )
-
-/** The URL of the database the in-process relay uses. */
-const currentDatabaseUrl = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
-  const [row] = yield* sql<{ name: string }>`select current_database() as name`
-  const url = new URL(inject("databaseUrl"))
-  url.pathname = `/${row!.name}`
-  return url.toString()
-})
 
 layer(pipelineLayer(recordingSettings), { excludeTestServices: true, timeout: 180_000 })("operator CLI", (it) => {
   it.effect("sessions, timeline and replay read the database straight; errors are one plain line", () =>

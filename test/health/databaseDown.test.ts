@@ -4,6 +4,7 @@ import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import { startCluster } from "../../src/db/EmbeddedPostgres.ts"
+import { clusterPids, signalAll } from "../support/clusterProcesses.ts"
 import { freePort } from "../support/relay.ts"
 import { request, RelayUrl, testServerLayer } from "../support/server.ts"
 
@@ -69,13 +70,13 @@ describe("database outage", () => {
           authorization: `Bearer ${secret}`
         })
       let pids: Array<number> = []
-      const signal = (name: NodeJS.Signals) => Effect.sync(() => pids.forEach((pid) => process.kill(pid, name)))
+      const signal = (name: NodeJS.Signals) => Effect.sync(() => signalAll(pids, name))
 
       yield* Effect.gen(function*() {
         const base = yield* RelayUrl
         expect((yield* post(base, "evt_before")).status).toBe(202)
         // Read once the relay's connections exist: their backends are stopped too.
-        pids = yield* Effect.promise(() => clusterPids(dataDir))
+        pids = (yield* Effect.promise(() => clusterPids(dataDir))).all
         expect(pids.length).toBeGreaterThan(1)
         yield* signal("SIGSTOP")
         const started = Date.now()
@@ -95,30 +96,10 @@ describe("database outage", () => {
       }).pipe(
         Effect.provide(testServerLayer({ databaseUrl: Option.some(Redacted.make(url)), statementTimeoutMs: 1000 }, url)),
         Effect.ensuring(Effect.promise(async () => {
-          pids.forEach((pid) => {
-            try {
-              process.kill(pid, "SIGCONT")
-            } catch {
-              // already gone
-            }
-          })
+          signalAll(pids, "SIGCONT")
           await running.stop().catch(() => {})
           await fs.rm(dataDir, { recursive: true, force: true })
         }))
       )
     }), 60_000)
 })
-
-/** The postmaster and every process it started (its backends and workers). */
-const clusterPids = async (dataDir: string) => {
-  const postmaster = Number.parseInt((await fs.readFile(path.join(dataDir, "postgres", "postmaster.pid"), "utf8")).split("\n")[0]!, 10)
-  const children: Array<number> = []
-  for (const entry of await fs.readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue
-    const stat = await fs.readFile(`/proc/${entry}/stat`, "utf8").catch(() => "")
-    // pid (comm) state ppid ...: the command may hold spaces, so read after its ')'.
-    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1])
-    if (ppid === postmaster) children.push(Number(entry))
-  }
-  return [postmaster, ...children]
-}

@@ -2,14 +2,13 @@ import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import pg from "pg"
-import { inject } from "vitest"
 import { initialMemory } from "../../domain/PlannerMemory.ts"
 import { Checkpoint } from "../../src/eventstore/readAfter.ts"
 import { writeProjectedBatch } from "../../src/projector/writeProjectedBatch.ts"
 import { claimDueSessions, type ClaimedSession } from "../../src/sender/claimDueSessions.ts"
 import { SENDER_LOCK_CLASS } from "../../src/sender/SenderInstance.ts"
 import { recordOutcomes, type SessionOutcome } from "../../src/sender/recordOutcomes.ts"
-import { freshDatabaseLayer } from "../support/database.ts"
+import { currentDatabaseUrl, freshDatabaseLayer } from "../support/database.ts"
 
 /** The sender finished with `claim`: nothing sent, next due as given. */
 const handled = (claim: ClaimedSession, fields: Partial<SessionOutcome> = {}): SessionOutcome => ({
@@ -23,15 +22,6 @@ const onlyDue = (tenant: string, sessionId: string) =>
       sql`delete from sender_sessions`,
       sql`insert into sender_sessions (tenant, session_id, due_at, version) values (${tenant}, ${sessionId}, now(), 1)`
     ))
-
-/** The URL of the database this suite's pool is on. */
-const currentDatabaseUrl = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
-  const [row] = yield* sql<{ name: string }>`select current_database() as name`
-  const url = new URL(inject("databaseUrl"))
-  url.pathname = `/${row!.name}`
-  return url.toString()
-})
 
 // A database of its own: claims take any due session.
 layer(freshDatabaseLayer("claims"), { excludeTestServices: true })("claiming due sessions", (it) => {

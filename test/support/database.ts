@@ -1,3 +1,4 @@
+import { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import * as crypto from "node:crypto"
 import pg from "pg"
@@ -38,3 +39,12 @@ export const sharedDatabaseLayer = Layer.effectDiscard(runMigrations()).pipe(
 )
 
 export const uniqueTenant = (label = "tenant") => `${label}-${crypto.randomBytes(6).toString("hex")}`
+
+/** The URL of the database the pool in context is on (a fresh one, say), for a client of its own. */
+export const currentDatabaseUrl = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const [row] = yield* sql<{ name: string }>`select current_database() as name`
+  const url = new URL(inject("databaseUrl"))
+  url.pathname = `/${row!.name}`
+  return url.toString()
+})
