@@ -50,15 +50,28 @@ export const pgLayer = (url: Redacted.Redacted | string, maxConnections = 20, st
 
 const CONNECT_TIMEOUT_MS = 5_000
 
-export const DatabaseLive = (embedded: "own" | "shared" = "own") =>
+/**
+ * Applies pending migrations on a pool of their own, without the statement timeout: a
+ * migration may rightly take long (an index on a large table), or wait for the lock
+ * another relay holds while it migrates.
+ */
+const migrate = (url: Redacted.Redacted | string) =>
+  runMigrations().pipe(
+    Effect.tap((applied) => (applied.length > 0 ? Effect.logInfo(`applied migrations: ${applied.join(", ")}`) : Effect.void)),
+    Effect.provide(pgLayer(url, 1, 0))
+  )
+
+export const DatabaseLive = (embedded: "own" | "shared" = "own", migrated = false) =>
   Layer.unwrapEffect(
     Effect.map(RelayConfig, (config) => {
       // The relay's statements are small; the operator's (rebuild, replay --all) may run long.
       const statementTimeout = embedded === "own" ? config.statementTimeoutMs : 0
+      const poolFor = (url: Redacted.Redacted | string) =>
+        migrated ? Layer.unwrapEffect(Effect.as(migrate(url), pgLayer(url, 20, statementTimeout))) : pgLayer(url, 20, statementTimeout)
       return Option.match(config.databaseUrl, {
-        onSome: (url) => pgLayer(url, 20, statementTimeout),
+        onSome: poolFor,
         onNone: () =>
-          Layer.unwrapEffect(Effect.map(EmbeddedPostgres, (cluster) => pgLayer(cluster.url, 20, statementTimeout))).pipe(
+          Layer.unwrapEffect(Effect.map(EmbeddedPostgres, (cluster) => poolFor(cluster.url))).pipe(
             Layer.provide(
               embedded === "own" ? EmbeddedPostgres.layer(config.dataDir) : EmbeddedPostgres.layerShared(config.dataDir)
             )
@@ -67,12 +80,5 @@ export const DatabaseLive = (embedded: "own" | "shared" = "own") =>
     })
   )
 
-/** The pool with migrations applied before anything else uses it. */
-export const MigratedDatabaseLive = (embedded: "own" | "shared" = "own") =>
-  Layer.effectDiscard(
-    runMigrations().pipe(
-      Effect.tap((applied) =>
-        applied.length > 0 ? Effect.logInfo(`applied migrations: ${applied.join(", ")}`) : Effect.void
-      )
-    )
-  ).pipe(Layer.provideMerge(DatabaseLive(embedded)))
+/** The pool, with migrations applied before anything else uses it. */
+export const MigratedDatabaseLive = (embedded: "own" | "shared" = "own") => DatabaseLive(embedded, true)

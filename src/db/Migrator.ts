@@ -11,7 +11,7 @@ import { packageFile } from "../config/packageFiles.ts"
  */
 export const migrationsDir = packageFile("migrations")
 
-const MIGRATION_LOCK = 7_406_511_001 // arbitrary, constant: "pushline migrations"
+export const MIGRATION_LOCK = 7_406_511_001 // arbitrary, constant: "pushline migrations"
 
 export interface MigrationFile {
   readonly id: number

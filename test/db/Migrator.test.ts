@@ -1,8 +1,10 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
-import { pgLayer } from "../../src/db/Database.ts"
-import { readMigrations, runMigrations } from "../../src/db/Migrator.ts"
+import { Effect, Layer, Option, Redacted } from "effect"
+import pg from "pg"
+import { RelayConfig } from "../../src/config/RelayConfig.ts"
+import { MigratedDatabaseLive, pgLayer } from "../../src/db/Database.ts"
+import { MIGRATION_LOCK, readMigrations, runMigrations } from "../../src/db/Migrator.ts"
 import { createFreshDatabase } from "../support/database.ts"
 
 describe("runMigrations", () => {
@@ -20,6 +22,30 @@ describe("runMigrations", () => {
       }).pipe(Effect.provide(pgLayer(url, 1)))
       expect(rows.map((row) => row.name)).toEqual(all)
       expect(yield* runMigrations().pipe(Effect.provide(pgLayer(url, 1)))).toEqual([])
+    }))
+
+  it.live("the relay's migrations run without its statement timeout: waiting for another relay's lock does not fail start-up", () =>
+    Effect.gen(function*() {
+      const url = yield* Effect.promise(() => createFreshDatabase("migrate-wait"))
+      // Another relay is migrating: it holds the lock for longer than the statement timeout.
+      const other = new pg.Client({ connectionString: url })
+      yield* Effect.promise(async () => {
+        await other.connect()
+        await other.query("begin")
+        await other.query(`select pg_advisory_xact_lock(${MIGRATION_LOCK})`)
+      })
+      const release = Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 1500)).then(() => other.query("commit")).then(() => other.end()))
+      const relayDatabase = MigratedDatabaseLive("own").pipe(
+        Layer.provide(RelayConfig.make({ databaseUrl: Option.some(Redacted.make(url)), statementTimeoutMs: 300 }))
+      )
+      const [tables] = yield* Effect.all([
+        Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          return yield* sql<{ n: number }>`select count(*)::int as n from pushline_migrations`
+        }).pipe(Effect.provide(relayDatabase)),
+        release
+      ], { concurrency: 2 })
+      expect(tables).toEqual([{ n: (yield* readMigrations()).length }])
     }))
 
   it.live("migrations are numbered and ordered", () =>
