@@ -62,6 +62,12 @@ export interface ScenarioFigures {
   readonly olderAfterNewer: ReadonlyArray<string>
   /** Per session, how many `complete` alerts the device was delivered. */
   readonly alerts: ReadonlyArray<number>
+  /**
+   * Sessions whose alert was delivered more often than once plus its attempts that got no
+   * answer. A push whose connection was lost (or timed out) after APNs took it is sent
+   * again: losing an alert is worse than repeating it, and nothing else may repeat one.
+   */
+  readonly unexplainedRepeats: ReadonlyArray<string>
   /** Answers other than 202 seen while streaming, by status (0: no answer). */
   readonly refusals: Readonly<Record<string, number>>
   readonly replay: { readonly sessions: number; readonly withDifferences: number }
@@ -164,6 +170,12 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioFig
     const states = new Map((await client.query<{ session_id: string; state: SessionState }>(
       "select session_id, state from session_states where tenant = $1", [tenantOf(secret)]
     )).rows.map((r) => [r.session_id, r.state]))
+    // Alert attempts that got no answer (connection lost, timed out): APNs may have taken them.
+    const unanswered = new Map((await client.query<{ session_id: string; n: number }>(
+      `select session_id, count(*)::int as n from deliveries
+       where tenant = $1 and push_type = 'alert' and outcome = 'retryable' and status is null group by session_id`,
+      [tenantOf(secret)]
+    )).rows.map((r) => [r.session_id, r.n]))
     await client.end()
 
     const stored = new Set(rows.map((r) => r.event_id))
@@ -192,6 +204,7 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioFig
       if (steps.some((step, i) => i > 0 && step < steps[i - 1]!)) olderAfterNewer.push(sessionId(s))
     }
 
+    const alerts = alertCounts(fixture, options.sessions)
     const replayed = await fetch(`${relay.url}/v1/replay`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
@@ -206,7 +219,8 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioFig
       projectionMismatches,
       staleFinal,
       olderAfterNewer,
-      alerts: alertCounts(fixture, options.sessions),
+      alerts,
+      unexplainedRepeats: alerts.flatMap((n, s) => (n > 1 + (unanswered.get(sessionId(s)) ?? 0) ? [sessionId(s)] : [])),
       refusals,
       replay: { sessions: replay.sessions, withDifferences: replay.withDifferences },
       pushes: fixture.simulator.pushes.length,
@@ -265,6 +279,7 @@ export const summary = (figures: ScenarioFigures) => ({
   olderAfterNewer: figures.olderAfterNewer.length,
   alertsMissing: figures.alerts.filter((n) => n === 0).length,
   alertsRepeated: figures.alerts.filter((n) => n > 1).length,
+  alertsRepeatedUnexplained: figures.unexplainedRepeats.length,
   replayWithDifferences: figures.replay.withDifferences,
   pushes: figures.pushes,
   refusals: figures.refusals
