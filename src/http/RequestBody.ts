@@ -29,13 +29,12 @@ export const readJson = (request: HttpServerRequest.HttpServerRequest, limits: B
     const tooLarge = PayloadTooLarge.because(`request body is over the ${limitBytes}-byte limit`)
     const declared = Number(request.headers["content-length"] ?? "0")
     if (declared > limitBytes) return yield* Effect.fail(tooLarge)
-    const body = yield* readRaw(NodeHttpServerRequest.toIncomingMessage(request), limitBytes).pipe(
+    const body = yield* readRaw(NodeHttpServerRequest.toIncomingMessage(request), limitBytes, tooLarge).pipe(
       Effect.timeoutFail({
         duration: Duration.millis(limits.bodyTimeoutMs),
         onTimeout: () => RequestTimeout.because(`request body did not arrive within ${limits.bodyTimeoutMs} ms`)
       })
     )
-    if (body === "too large") return yield* Effect.fail(tooLarge)
     const text = Buffer.concat(body).toString("utf8")
     if (text.trim() === "" && whenEmpty !== undefined) return whenEmpty
     if (text.trim() === "") return yield* Effect.fail(BadRequest.because("request body is empty; expected a JSON object"))
@@ -48,13 +47,13 @@ export const readJson = (request: HttpServerRequest.HttpServerRequest, limits: B
   })
 
 /**
- * The body's chunks, or "too large" once it has all been read past the limit. Read from
+ * The body's chunks, or `tooLarge` once it has all been read past the limit. Read from
  * Node's request directly: a stopped read (the timeout) only stops listening, and the
  * rest is discarded as it comes, where destroying the stream would reset the connection
  * before the answer is written.
  */
-const readRaw = (incoming: IncomingMessage, limitBytes: number) =>
-  Effect.async<Array<Uint8Array> | "too large", BadRequest | PayloadTooLarge>((resume) => {
+const readRaw = (incoming: IncomingMessage, limitBytes: number, tooLarge: PayloadTooLarge) =>
+  Effect.async<Array<Uint8Array>, BadRequest | PayloadTooLarge>((resume) => {
     const chunks: Array<Uint8Array> = []
     let size = 0
     const onData = (chunk: Buffer) => {
@@ -62,12 +61,12 @@ const readRaw = (incoming: IncomingMessage, limitBytes: number) =>
       if (size <= limitBytes) chunks.push(chunk)
       else if (size > limitBytes * DRAIN_FACTOR) {
         detach()
-        resume(Effect.fail(PayloadTooLarge.because(`request body is over the ${limitBytes}-byte limit`)))
+        resume(Effect.fail(tooLarge))
       }
     }
     const onEnd = () => {
       detach()
-      resume(Effect.succeed(size > limitBytes ? "too large" : chunks))
+      resume(size > limitBytes ? Effect.fail(tooLarge) : Effect.succeed(chunks))
     }
     const onError = () => {
       detach()

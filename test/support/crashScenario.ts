@@ -3,6 +3,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { isDeepStrictEqual } from "node:util"
 import pg from "pg"
+import { expect } from "vitest"
 import { LoggedEvent } from "../../domain/LoggedEvent.ts"
 import { initialSessionState, type SessionState } from "../../domain/SessionState.ts"
 import { applySession } from "../../projections/SessionFold.ts"
@@ -284,3 +285,13 @@ export const summary = (figures: ScenarioFigures) => ({
   pushes: figures.pushes,
   refusals: figures.refusals
 })
+
+/** What must hold after any scenario: nothing acknowledged lost, the record consistent, every activity final. */
+export const expectConsistent = (figures: ScenarioFigures) => {
+  expect(figures.lost).toEqual([])
+  expect(figures.projectionMismatches).toEqual([])
+  expect(figures.staleFinal).toEqual([])
+  expect(figures.olderAfterNewer).toEqual([])
+  expect(figures.alerts.filter((n) => n === 0)).toEqual([])
+  expect(figures.replay).toEqual({ sessions: figures.sessions, withDifferences: 0 })
+}
